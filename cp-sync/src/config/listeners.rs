@@ -1,0 +1,200 @@
+//! Semantic checks on listeners: ports, addresses, policies.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::errors::ErrorList;
+use super::origins::Origins;
+use super::ports::{ListenerPorts, PortRange};
+use super::schema::{BootstrapPort, Config, HostMapping, Listener, ListenerPolicy, PortMapping};
+use super::syntax::check_host;
+use super::validate::{check_name, check_unique};
+
+pub(crate) fn check_listeners(config: &Config, origins: &Origins, errors: &mut ErrorList) {
+    let virtual_clusters: HashSet<&str> = config
+        .virtual_clusters
+        .iter()
+        .map(|virtual_cluster| virtual_cluster.name.as_str())
+        .collect();
+    for (i, listener) in config.listeners.iter().enumerate() {
+        check_name(&listener.name, origins.listener(i).key("name"), errors);
+        check_addresses(listener, i, origins, errors);
+        check_own_ports(listener, i, origins, errors);
+        check_policies(listener, i, origins, &virtual_clusters, errors);
+    }
+    let names = config.listeners.iter().map(|l| l.name.as_str());
+    check_unique("name", names, |i| origins.listener(i).key("name"), errors);
+    check_shared_ports(config, origins, errors);
+}
+
+fn check_addresses(listener: &Listener, i: usize, origins: &Origins, errors: &mut ErrorList) {
+    if !origins.addresses_known(i) {
+        return;
+    }
+    let at = origins.listener(i).key("addresses");
+    if listener.addresses.is_empty() {
+        errors.push(
+            at.clone(),
+            "must list at least one IP address, e.g. [\"0.0.0.0\"]",
+        );
+    }
+    for (k, address) in listener.addresses.iter().enumerate() {
+        if listener.addresses[..k].contains(address) {
+            errors.push(
+                at.index(k),
+                format!("{address} is listed twice; list it once"),
+            );
+        }
+    }
+}
+
+fn check_own_ports(listener: &Listener, i: usize, origins: &Origins, errors: &mut ErrorList) {
+    let complete = origins.ports_complete(i);
+    if complete && listener.ports.is_empty() {
+        errors.push(
+            origins.listener(i).key("ports"),
+            "must list at least one port, e.g. [19092, \"19093-19096\"]",
+        );
+    }
+    for (k, range) in listener.ports.iter().enumerate() {
+        let at = origins.port(i, k);
+        if range.start == 0 || range.end == 0 {
+            errors.push(at, "port 0 is out of range 1-65535");
+        } else if range.start > range.end {
+            errors.push(
+                at,
+                format!(
+                    "range {}-{} is inverted; write the lower port first ({}-{})",
+                    range.start, range.end, range.end, range.start
+                ),
+            );
+        } else if let Some((m, shared)) = first_overlap(range, &listener.ports[..k]) {
+            let earlier = origins.port(i, m);
+            errors.push(
+                at,
+                format!(
+                    "{} also in {earlier}; list each port once",
+                    shared.describe()
+                ),
+            );
+        }
+    }
+}
+
+/// The first valid range in `others` sharing a port with `range`.
+fn first_overlap(range: &PortRange, others: &[PortRange]) -> Option<(usize, PortRange)> {
+    others
+        .iter()
+        .enumerate()
+        .filter(|(_, other)| other.is_valid())
+        .find_map(|(m, other)| range.intersection(other).map(|shared| (m, shared)))
+}
+
+fn check_policies(
+    listener: &Listener,
+    i: usize,
+    origins: &Origins,
+    virtual_clusters: &HashSet<&str>,
+    errors: &mut ErrorList,
+) {
+    let mut forwards = 0;
+    for (j, policy) in listener.policies.iter().enumerate() {
+        let ListenerPolicy::ForwardToVirtualCluster(HostMapping::PortMapping(mapping)) = policy;
+        forwards += 1;
+        if forwards > 1 {
+            errors.push(
+                origins.policy(i, j),
+                "a listener takes exactly one forward_to_virtual_cluster policy; remove this one",
+            );
+        }
+        let at = origins.policy(i, j).key("config");
+        let destination = mapping.destination.name.as_str();
+        if !virtual_clusters.contains(destination)
+            && !origins.broken_virtual_cluster_names.contains(destination)
+        {
+            errors.push(
+                at.key("destination").key("name"),
+                format!("no virtual cluster named \"{destination}\""),
+            );
+        }
+        if let Err(message) = check_host(&mapping.advertised_host) {
+            let message = format!("{message}; set the host clients should connect to");
+            errors.push(at.key("advertised_host"), message);
+        }
+        if mapping.min_broker_id < 0 {
+            errors.push(at.key("min_broker_id"), "must be >= 0");
+        }
+        check_broker_room(listener, mapping, i, origins, errors);
+    }
+    let complete = origins.policies_complete(i);
+    if complete && forwards == 0 {
+        errors.push(
+            origins.listener(i).key("policies"),
+            "needs exactly one forward_to_virtual_cluster policy naming a virtual cluster",
+        );
+    }
+}
+
+/// With a bootstrap port at the start, a one-port listener has no port left
+/// for any broker: clients could bootstrap but never produce or fetch.
+fn check_broker_room(
+    listener: &Listener,
+    mapping: &PortMapping,
+    i: usize,
+    origins: &Origins,
+    errors: &mut ErrorList,
+) {
+    let complete = origins.ports_complete(i);
+    if !complete || !listener.ports.iter().all(PortRange::is_valid) {
+        return;
+    }
+    let ports = ListenerPorts::new(&listener.ports);
+    if mapping.bootstrap_port == BootstrapPort::AtStart && ports.len() == 1 {
+        errors.push(
+            origins.listener(i).key("ports"),
+            "bootstrap_port: at_start uses the only port for bootstrap, leaving none for \
+             brokers; add ports (one per broker) or set bootstrap_port: none",
+        );
+    }
+}
+
+/// Binding any-address overlaps every other address.
+fn addresses_overlap(a: &[IpAddr], b: &[IpAddr]) -> bool {
+    let wildcard = |addresses: &[IpAddr]| addresses.iter().any(IpAddr::is_unspecified);
+    wildcard(a) || wildcard(b) || a.iter().any(|address| b.contains(address))
+}
+
+/// Two listeners cannot bind the same port on overlapping addresses; the
+/// later listener's port entry is reported, naming the earlier listener.
+fn check_shared_ports(config: &Config, origins: &Origins, errors: &mut ErrorList) {
+    let listeners = &config.listeners;
+    for (j, later) in listeners.iter().enumerate() {
+        for (i, earlier) in listeners[..j].iter().enumerate() {
+            if !origins.addresses_known(i)
+                || !origins.addresses_known(j)
+                || !addresses_overlap(&earlier.addresses, &later.addresses)
+            {
+                continue;
+            }
+            for (k, range) in later.ports.iter().enumerate() {
+                if !range.is_valid() {
+                    continue;
+                }
+                let Some((m, shared)) = first_overlap(range, &earlier.ports) else {
+                    continue;
+                };
+                errors.push(
+                    origins.port(j, k),
+                    format!(
+                        "listeners \"{}\" and \"{}\" ({}) both use {} on an overlapping \
+                         address; give each listener its own ports",
+                        later.name,
+                        earlier.name,
+                        origins.port(i, m),
+                        shared.describe()
+                    ),
+                );
+            }
+        }
+    }
+}

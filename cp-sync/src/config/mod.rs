@@ -1,0 +1,38 @@
+//! Configuration schema, parsing and validation.
+//!
+//! One document (YAML or JSON, same schema) lists `backend_clusters`,
+//! `virtual_clusters` and `listeners`; README.md (configuration reference) describes
+//! every field. [`parse_config_str`] turns text into a validated [`Config`]
+//! or a [`ConfigErrors`] naming every problem with its path, e.g.
+//! `listeners[1].policies[0].config.min_broker_id: must be >= 0`.
+//! The control plane uses the same code, so a config it accepts is one the
+//! data plane accepts.
+
+mod build;
+mod document;
+mod errors;
+mod listeners;
+mod mapping;
+mod origins;
+mod parse;
+mod ports;
+mod raw;
+mod schema;
+mod syntax;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use document::ConfigFormat;
+pub use errors::{ConfigError, ConfigErrors};
+pub use mapping::{broker_port, port_target, PortTarget};
+pub use parse::{load_config_file, parse_config_str};
+pub use ports::{ListenerPorts, PortRange};
+pub use schema::{
+    AclMode, BackendAuthentication, BackendCluster, BackendTls, BootstrapPort, Config, Destination,
+    HostMapping, Listener, ListenerPolicy, PortMapping, VirtualAuthentication, VirtualCluster,
+    DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
+};
+pub use syntax::parse_host_port;
+pub use validate::validate;

@@ -1,0 +1,119 @@
+//! Command-line interface of the `sluice` binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cpus::parse_cpu_list;
+use crate::gateway::{self, RunOptions};
+use crate::shard::ShardSettings;
+
+#[derive(Parser, Debug)]
+#[command(name = "sluice", version, about = "Kafka-protocol event gateway")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the gateway.
+    Run(RunArgs),
+    /// Check a configuration file and print every error in it.
+    Validate {
+        /// YAML or JSON configuration file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// YAML or JSON configuration file (SIGHUP re-reads it).
+    #[arg(long, short, env = "SLUICE_CONFIG")]
+    pub config: PathBuf,
+    /// Number of shards (executor threads). Default: one per CPU the process may use.
+    #[arg(long, env = "SLUICE_SHARDS")]
+    pub shards: Option<usize>,
+    /// CPUs to pin shards to, e.g. `0,2-3`: shard i runs on the i-th listed CPU.
+    #[arg(long, env = "SLUICE_CPUS", value_parser = parse_cpu_list)]
+    pub cpus: Option<CpuList>,
+    /// Do not pin shards to CPUs.
+    #[arg(long, env = "SLUICE_NO_PIN")]
+    pub no_pin: bool,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish, in milliseconds.
+    #[arg(long, default_value_t = 10_000, env = "SLUICE_DRAIN_TIMEOUT_MS")]
+    pub drain_timeout_ms: u64,
+    /// Largest Kafka frame accepted from a client or a broker, in bytes.
+    #[arg(long, default_value_t = sluice_wire::frame::DEFAULT_MAX_FRAME, env = "SLUICE_MAX_FRAME_BYTES")]
+    pub max_frame_bytes: usize,
+    /// Requests one client connection may have in flight before the gateway stops reading from it.
+    #[arg(long, default_value_t = 1024, env = "SLUICE_MAX_INFLIGHT")]
+    pub max_inflight: usize,
+    /// Client connections one shard accepts; further ones are closed at once.
+    #[arg(
+        long,
+        default_value_t = 100_000,
+        env = "SLUICE_MAX_CONNECTIONS_PER_SHARD"
+    )]
+    pub max_connections_per_shard: usize,
+    /// Size of each socket read, in bytes.
+    #[arg(long, default_value_t = 64 * 1024, env = "SLUICE_READ_CHUNK_BYTES")]
+    pub read_chunk_bytes: usize,
+    /// Timeout for connecting to a backend broker, in milliseconds.
+    #[arg(long, default_value_t = 5_000, env = "SLUICE_CONNECT_TIMEOUT_MS")]
+    pub connect_timeout_ms: u64,
+    /// How long a connection to an unknown broker waits for discovery, in milliseconds.
+    #[arg(long, default_value_t = 5_000, env = "SLUICE_BROKER_WAIT_MS")]
+    pub broker_wait_ms: u64,
+}
+
+/// A parsed `--cpus` value (a newtype so clap treats it as one value).
+pub type CpuList = Vec<usize>;
+
+pub fn main_with(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Validate { file } => validate(&file),
+        Command::Run(args) => match gateway::run(run_options(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sluice: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn validate(file: &std::path::Path) -> ExitCode {
+    match cp_sync::config::load_config_file(file) {
+        Ok(_) => {
+            println!("{}: ok", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{}: {} error(s)", file.display(), errors.len());
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_options(args: RunArgs) -> RunOptions {
+    let settings = ShardSettings {
+        max_frame: args.max_frame_bytes,
+        max_inflight: args.max_inflight.max(1),
+        max_connections: args.max_connections_per_shard,
+        read_chunk: args.read_chunk_bytes.max(4096),
+        connect_timeout: Duration::from_millis(args.connect_timeout_ms),
+        broker_wait: Duration::from_millis(args.broker_wait_ms),
+    };
+    RunOptions {
+        config: args.config,
+        shards: args.shards,
+        cpus: args.cpus,
+        no_pin: args.no_pin,
+        drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+        settings,
+    }
+}

@@ -1,0 +1,90 @@
+//! One blocking Metadata round trip to a backend broker. Runs only on the
+//! discovery thread.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use sluice_wire::discovery::{
+    choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
+    encode_metadata_request, BackendBroker,
+};
+
+/// Metadata responses for clusters with many brokers stay far below this;
+/// anything larger is treated as a broken peer.
+const MAX_DISCOVERY_FRAME: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot resolve {0}: {1}")]
+    Resolve(String, String),
+    #[error("{addr}: {source}")]
+    Io {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{addr}: {source}")]
+    Wire {
+        addr: SocketAddr,
+        source: sluice_wire::WireError,
+    },
+    #[error("{addr}: response frame of {len} bytes is not plausible")]
+    BadFrame { addr: SocketAddr, len: i64 },
+}
+
+/// Brokers and cluster id as one backend broker reported them.
+pub struct FetchedMetadata {
+    pub cluster_id: Option<String>,
+    pub brokers: Vec<BackendBroker>,
+}
+
+pub fn resolve(host_port: &str) -> Result<Vec<SocketAddr>, FetchError> {
+    host_port
+        .to_socket_addrs()
+        .map(|addrs| addrs.collect())
+        .map_err(|e| FetchError::Resolve(host_port.to_string(), e.to_string()))
+}
+
+pub fn fetch_metadata(addr: SocketAddr, timeout: Duration) -> Result<FetchedMetadata, FetchError> {
+    let io = |source| FetchError::Io { addr, source };
+    let wire = |source| FetchError::Wire { addr, source };
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    stream.set_nodelay(true).map_err(io)?;
+
+    stream
+        .write_all(&encode_api_versions_request(1))
+        .map_err(io)?;
+    let body = read_frame(&mut stream, addr)?;
+    let version = choose_metadata_version(&body, 0).map_err(wire)?;
+
+    let request = encode_metadata_request(2, version).map_err(wire)?;
+    stream.write_all(&request).map_err(io)?;
+    let body = read_frame(&mut stream, addr)?;
+    let (cluster_id, brokers) = decode_metadata_brokers(&body.into(), version).map_err(wire)?;
+    Ok(FetchedMetadata {
+        cluster_id,
+        brokers,
+    })
+}
+
+fn read_frame(stream: &mut TcpStream, addr: SocketAddr) -> Result<Vec<u8>, FetchError> {
+    let mut prefix = [0u8; 4];
+    stream
+        .read_exact(&mut prefix)
+        .map_err(|source| FetchError::Io { addr, source })?;
+    let len = i32::from_be_bytes(prefix);
+    let size = usize::try_from(len).unwrap_or(usize::MAX);
+    if !(4..=MAX_DISCOVERY_FRAME).contains(&size) {
+        return Err(FetchError::BadFrame {
+            addr,
+            len: len.into(),
+        });
+    }
+    let mut body = vec![0u8; size];
+    stream
+        .read_exact(&mut body)
+        .map_err(|source| FetchError::Io { addr, source })?;
+    Ok(body)
+}

@@ -1,0 +1,211 @@
+//! Starts and stops a gateway process: configuration, discovery, shards,
+//! signals, drain.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use cp_sync::source::FileSource;
+use cp_sync::sync::ConfigSync;
+use cp_sync::Snapshot;
+use crossbeam_channel::{Receiver, Sender};
+use glommio::{LocalExecutorBuilder, Placement};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing::{error, info};
+
+use crate::cpus;
+use crate::discovery::{Discovery, DiscoveryMsg};
+use crate::routing::RouteTable;
+use crate::shard::{self, ShardChannels, ShardMsg, ShardReport, ShardSettings};
+
+/// glommio reserves this much memory for storage I/O per shard; the gateway
+/// does no file I/O, so keep it at the minimum and within RLIMIT_MEMLOCK.
+const SHARD_IO_MEMORY: usize = 64 * 1024;
+/// Capacity of the shards' request queue to the discovery thread.
+const DISCOVERY_QUEUE: usize = 1024;
+
+pub struct RunOptions {
+    pub config: PathBuf,
+    pub shards: Option<usize>,
+    pub cpus: Option<Vec<usize>>,
+    pub no_pin: bool,
+    pub drain_timeout: Duration,
+    pub settings: ShardSettings,
+}
+
+/// Fans a message out to every shard without ever blocking.
+#[derive(Clone)]
+struct ShardFanout(Arc<Vec<Sender<ShardMsg>>>);
+
+impl ShardFanout {
+    fn send(&self, make: impl Fn() -> ShardMsg) {
+        for shard in self.0.iter() {
+            let _ = shard.send(make());
+        }
+    }
+}
+
+pub fn run(opts: RunOptions) -> anyhow::Result<()> {
+    let mut sync = ConfigSync::new(Box::new(FileSource::new(&opts.config)));
+    let snapshot = sync
+        .load()
+        .map_err(|e| anyhow!("configuration {} is invalid:\n{e}", opts.config.display()))?;
+    let available = cpus::available_cpus();
+    let plan = cpus::plan_shards(opts.shards, opts.cpus.as_deref(), opts.no_pin, &available)?;
+    let spare = cpus::spare_cpus(&plan, &available);
+    info!(shards = plan.len(), cpus = ?plan, epoch = snapshot.epoch, config = %opts.config.display(), "starting sluice");
+
+    let (inboxes, senders): (Vec<_>, Vec<_>) = (0..plan.len())
+        .map(|_| {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            (rx, tx)
+        })
+        .unzip();
+    let fanout = ShardFanout(Arc::new(senders));
+    let (discovery_tx, discovery_rx) = crossbeam_channel::bounded(DISCOVERY_QUEUE);
+    let discovery_thread = start_discovery(&snapshot, &fanout, discovery_rx, &spare)?;
+
+    let routes = Arc::new(RouteTable::compile(&snapshot));
+    let (report_tx, report_rx) = crossbeam_channel::unbounded();
+    let mut shards = Vec::new();
+    for (id, (cpu, inbox)) in plan.iter().zip(inboxes).enumerate() {
+        let channels = ShardChannels {
+            inbox,
+            reports: report_tx.clone(),
+            discovery: discovery_tx.clone(),
+        };
+        let handle = spawn_shard(id, *cpu, opts.settings.clone(), routes.clone(), channels)?;
+        shards.push(handle);
+    }
+    drop(report_tx);
+    let startup = wait_bound(&report_rx, plan.len(), snapshot.epoch);
+    let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare)?;
+    if let Err(e) = &startup {
+        error!("{e:#}");
+    } else {
+        info!(shards = plan.len(), "sluice is serving");
+        wait_for_stop_signal(&sync_handle)?;
+    }
+    info!(
+        timeout_ms = opts.drain_timeout.as_millis() as u64,
+        "draining"
+    );
+    fanout.send(|| ShardMsg::Drain {
+        timeout: opts.drain_timeout,
+    });
+    for handle in shards {
+        let _ = handle.join();
+    }
+    sync_handle.stop();
+    let _ = discovery_tx.try_send(DiscoveryMsg::Stop);
+    let _ = sync_thread.join();
+    let _ = discovery_thread.join();
+    info!("sluice stopped");
+    startup
+}
+
+fn start_discovery(
+    snapshot: &Arc<Snapshot>,
+    fanout: &ShardFanout,
+    inbox: Receiver<DiscoveryMsg>,
+    spare: &[usize],
+) -> anyhow::Result<JoinHandle<()>> {
+    let shards = fanout.clone();
+    let publish = Box::new(move |topology: Arc<crate::topology::BackendTopology>| {
+        shards.send(|| ShardMsg::Topology(topology.clone()))
+    });
+    let mut discovery = Discovery::new(snapshot.clone(), publish);
+    // Brokers known before the first client arrives; shards pick the result
+    // up from their inboxes when they start.
+    discovery.refresh_all();
+    let spare = spare.to_vec();
+    discovery
+        .spawn(inbox, move || cpus::pin_current_thread_to(&spare))
+        .context("cannot start the discovery thread")
+}
+
+fn start_sync(
+    sync: ConfigSync,
+    fanout: &ShardFanout,
+    discovery: Sender<DiscoveryMsg>,
+    spare: &[usize],
+) -> anyhow::Result<(cp_sync::sync::SyncHandle, JoinHandle<()>)> {
+    let shards = fanout.clone();
+    let spare = spare.to_vec();
+    let mut pinned = false;
+    let publish = Box::new(move |snapshot: Arc<Snapshot>| {
+        if !pinned {
+            cpus::pin_current_thread_to(&spare);
+            pinned = true;
+        }
+        let routes = Arc::new(RouteTable::compile(&snapshot));
+        shards.send(|| ShardMsg::Routes(routes.clone()));
+        let _ = discovery.send(DiscoveryMsg::Config(snapshot));
+    });
+    sync.spawn(publish)
+        .context("cannot start the configuration sync thread")
+}
+
+fn spawn_shard(
+    id: usize,
+    cpu: Option<usize>,
+    settings: ShardSettings,
+    routes: Arc<RouteTable>,
+    channels: ShardChannels,
+) -> anyhow::Result<glommio::ExecutorJoinHandle<()>> {
+    let placement = cpu.map(Placement::Fixed).unwrap_or(Placement::Unbound);
+    LocalExecutorBuilder::new(placement)
+        .name(&format!("sluice-shard-{id}"))
+        .io_memory(SHARD_IO_MEMORY)
+        .spawn(move || shard::run(id, settings, routes, channels))
+        .map_err(|e| anyhow!("cannot start shard {id} (cpu {cpu:?}): {e}"))
+}
+
+/// Waits until every shard has bound the listeners of the first epoch.
+fn wait_bound(reports: &Receiver<ShardReport>, shards: usize, epoch: u64) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for _ in 0..shards {
+        let report = reports
+            .recv()
+            .map_err(|_| anyhow!("a shard stopped before binding its listeners"))?;
+        let ShardReport::Bound {
+            epoch: bound,
+            errors: shard_errors,
+            ..
+        } = report;
+        if bound == epoch {
+            errors.extend(shard_errors);
+        }
+    }
+    errors.sort();
+    errors.dedup();
+    if !errors.is_empty() {
+        bail!(
+            "cannot bind the configured listeners:\n{}",
+            errors.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// SIGHUP reloads the configuration; SIGTERM or SIGINT returns to drain.
+fn wait_for_stop_signal(sync: &cp_sync::sync::SyncHandle) -> anyhow::Result<()> {
+    let mut signals =
+        Signals::new([SIGHUP, SIGINT, SIGTERM]).context("cannot install signal handlers")?;
+    for signal in signals.forever() {
+        match signal {
+            SIGHUP => {
+                info!("SIGHUP: reloading the configuration");
+                sync.reload();
+            }
+            _ => {
+                info!(signal, "stop requested");
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! One client connection and its upstream connection, on one shard, for
+//! their whole life.
+
+mod error;
+mod frames;
+mod halves;
+mod pump;
+mod upstream;
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use futures_lite::future;
+use glommio::channels::local_channel;
+use glommio::net::TcpStream;
+use tracing::{debug, info, warn};
+
+pub use error::{ConnError, Side};
+pub use frames::{FrameLimits, FrameReader, ReadError};
+
+use crate::routing::ListenerRoute;
+use crate::shard::ShardContext;
+use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
+
+/// Where a connection was accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub listener: Rc<str>,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+/// Runs a client connection to its end and logs one line about how it ended.
+pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream) {
+    let serial = ctx.connection_opened();
+    let started = Instant::now();
+    let stats = ConnStats::default();
+    debug!(shard = ctx.id, listener = %accepted.listener, peer = %accepted.peer, port = accepted.local.port(), "connection accepted");
+    let result = if ctx.active_connections() > ctx.settings.max_connections {
+        Err(ConnError::TooManyConnections(ctx.settings.max_connections))
+    } else {
+        proxy(&ctx, &accepted, client, &stats).await
+    };
+    ctx.inflight_abandoned(stats.outstanding.get());
+    ctx.connection_closed();
+    log_close(&ctx, &accepted, serial, started, &stats, result);
+}
+
+fn log_close(
+    ctx: &ShardContext,
+    accepted: &Accepted,
+    serial: u64,
+    started: Instant,
+    stats: &ConnStats,
+    result: Result<&'static str, ConnError>,
+) {
+    let shard = ctx.id;
+    let listener = &*accepted.listener;
+    let peer = accepted.peer;
+    let port = accepted.local.port();
+    let bytes_in = stats.bytes_from_client.get();
+    let bytes_out = stats.bytes_from_backend.get();
+    let requests = stats.requests.get();
+    let millis = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(reason) => {
+            info!(shard, listener, %peer, port, serial, reason, bytes_in, bytes_out, requests, millis, "connection closed")
+        }
+        Err(e) => {
+            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), reason = %e, bytes_in, bytes_out, requests, millis, "connection closed")
+        }
+    }
+}
+
+async fn proxy(
+    ctx: &ShardContext,
+    accepted: &Accepted,
+    client: TcpStream,
+    stats: &ConnStats,
+) -> Result<&'static str, ConnError> {
+    let route = (ctx.route(&accepted.listener))
+        .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
+    let backend = upstream::connect(ctx, &route, accepted.local.port()).await?;
+    let _ = client.set_nodelay(true);
+    let _ = backend.set_nodelay(true);
+    run_pumps(ctx, &route, client, backend, stats).await
+}
+
+async fn run_pumps(
+    ctx: &ShardContext,
+    route: &ListenerRoute,
+    client: TcpStream,
+    backend: TcpStream,
+    stats: &ConnStats,
+) -> Result<&'static str, ConnError> {
+    let settings = &ctx.settings;
+    let (client_rx, mut client_tx) = halves::split(client);
+    let (backend_rx, mut backend_tx) = halves::split(backend);
+    let limits = |min_body| FrameLimits {
+        max_frame: settings.max_frame,
+        min_body,
+        read_chunk: settings.read_chunk,
+    };
+    let mut requests_in = FrameReader::new(client_rx, limits(8), true);
+    let mut responses_in = FrameReader::new(backend_rx, limits(4), false);
+    let (fifo_tx, fifo_rx) = local_channel::new_bounded(settings.max_inflight);
+
+    let reason = Cell::new("client closed");
+    let requests = async {
+        let end = pump_requests(ctx, &mut requests_in, &mut backend_tx, fifo_tx, stats).await?;
+        reason.set(match end {
+            RequestsEnd::ClientClosed => "client closed",
+            RequestsEnd::Draining => "gateway draining",
+            RequestsEnd::ResponsesEnded => "response side ended",
+        });
+        // The FIFO sender is gone now; the response side finishes what is
+        // still owed and ends the connection.
+        future::pending::<Result<(), ConnError>>().await
+    };
+    let responses = pump_responses(
+        ctx,
+        &mut responses_in,
+        &mut client_tx,
+        fifo_rx,
+        route,
+        stats,
+    );
+    future::or(requests, responses).await?;
+    Ok(reason.get())
+}

@@ -1,0 +1,210 @@
+//! The two directions of a proxied connection.
+//!
+//! Requests: each frame is peeked (header only) and written upstream from the
+//! buffer it was read into. Responses: each frame is matched with the request
+//! it answers through the in-flight FIFO, inspected only when its api can
+//! carry broker addresses, and rewritten only when it does.
+
+use std::cell::Cell;
+
+use bytes::Bytes;
+use futures_lite::future;
+use futures_lite::AsyncWriteExt;
+use glommio::channels::local_channel::{LocalReceiver, LocalSender};
+use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
+use sluice_wire::produce::produce_acks;
+use sluice_wire::rewrite::{
+    api_versions_unsupported_response, max_api_versions_version, response_needs_inspection,
+    rewrite_response, BrokerAddressMap, Rewritten,
+};
+use tracing::warn;
+
+use super::error::ConnError;
+use super::frames::FrameReader;
+use super::halves::{ReadHalf, WriteHalf};
+use crate::shard::ShardContext;
+
+const API_PRODUCE: i16 = 0;
+const API_VERSIONS: i16 = 18;
+
+/// One entry of the in-flight FIFO: what the next response slot holds.
+pub enum InFlight {
+    /// Forwarded upstream; the backend's response answers it.
+    Backend(RequestHeader),
+    /// Answered by the gateway itself, in order with the others.
+    Local(Bytes),
+}
+
+/// Byte and request counts of one connection, and the requests it still owes
+/// a response for (given back to the shard if the connection dies).
+#[derive(Default)]
+pub struct ConnStats {
+    pub bytes_from_client: Cell<u64>,
+    pub bytes_from_backend: Cell<u64>,
+    pub requests: Cell<u64>,
+    pub outstanding: Cell<usize>,
+}
+
+/// How the request direction ended when it ended without an error.
+pub enum RequestsEnd {
+    ClientClosed,
+    Draining,
+    ResponsesEnded,
+}
+
+enum Route {
+    Untracked,
+    Tracked,
+    Local(Bytes),
+}
+
+pub async fn pump_requests(
+    ctx: &ShardContext,
+    client: &mut FrameReader<ReadHalf>,
+    upstream: &mut WriteHalf,
+    inflight: LocalSender<InFlight>,
+    stats: &ConnStats,
+) -> Result<RequestsEnd, ConnError> {
+    loop {
+        let frame = match client.next_frame().await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Ok(RequestsEnd::ClientClosed),
+            Err(e) => return Err(ConnError::from_client_read(e)),
+        };
+        if ctx.is_draining() {
+            return Ok(RequestsEnd::Draining);
+        }
+        let body = frame.get(4..).unwrap_or_default();
+        let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
+        stats.requests.set(stats.requests.get() + 1);
+        add(&stats.bytes_from_client, frame.len());
+        let entry = match route_request(&header, body)? {
+            Route::Untracked => None,
+            Route::Tracked => Some(InFlight::Backend(header)),
+            Route::Local(answer) => {
+                if inflight.send(InFlight::Local(answer)).await.is_err() {
+                    return Ok(RequestsEnd::ResponsesEnded);
+                }
+                continue;
+            }
+        };
+        // Queue before writing: the response cannot then overtake its entry.
+        if let Some(entry) = entry {
+            if inflight.send(entry).await.is_err() {
+                return Ok(RequestsEnd::ResponsesEnded);
+            }
+            stats.outstanding.set(stats.outstanding.get() + 1);
+            ctx.inflight_started();
+        }
+        upstream
+            .write_all(&frame)
+            .await
+            .map_err(ConnError::BackendIo)?;
+    }
+}
+
+fn route_request(header: &RequestHeader, body: &[u8]) -> Result<Route, ConnError> {
+    match header.api_key {
+        API_PRODUCE => {
+            let acks = produce_acks(body, header.api_version).map_err(ConnError::ClientFrame)?;
+            // acks=0 produce gets no response from the broker.
+            Ok(if acks == 0 {
+                Route::Untracked
+            } else {
+                Route::Tracked
+            })
+        }
+        API_VERSIONS if header.api_version > max_api_versions_version() => Ok(Route::Local(
+            api_versions_unsupported_response(header.correlation_id),
+        )),
+        _ => Ok(Route::Tracked),
+    }
+}
+
+pub async fn pump_responses(
+    ctx: &ShardContext,
+    upstream: &mut FrameReader<ReadHalf>,
+    client: &mut WriteHalf,
+    inflight: LocalReceiver<InFlight>,
+    brokers: &dyn BrokerAddressMap,
+    stats: &ConnStats,
+) -> Result<(), ConnError> {
+    let mut warned_unmapped = false;
+    while let Some(entry) = next_entry(&inflight, upstream).await? {
+        let header = match entry {
+            InFlight::Local(answer) => {
+                client
+                    .write_all(&answer)
+                    .await
+                    .map_err(ConnError::ClientIo)?;
+                continue;
+            }
+            InFlight::Backend(header) => header,
+        };
+        let frame = match upstream.next_frame().await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Err(ConnError::BackendClosed(stats.outstanding.get())),
+            Err(e) => return Err(ConnError::from_backend_read(e)),
+        };
+        add(&stats.bytes_from_backend, frame.len());
+        let out = answer_for(&header, frame, brokers, &mut warned_unmapped)?;
+        client.write_all(&out).await.map_err(ConnError::ClientIo)?;
+        stats
+            .outstanding
+            .set(stats.outstanding.get().saturating_sub(1));
+        ctx.inflight_finished();
+    }
+    Ok(())
+}
+
+/// The next FIFO entry; while none is pending, also watches the backend so
+/// that a backend closing an idle connection closes the client's too.
+async fn next_entry(
+    inflight: &LocalReceiver<InFlight>,
+    upstream: &mut FrameReader<ReadHalf>,
+) -> Result<Option<InFlight>, ConnError> {
+    let entry = async { Ok(inflight.recv().await) };
+    let backend = async {
+        match upstream.closed_or_readable().await {
+            Ok(true) => Err(ConnError::BackendClosed(0)),
+            // Entries are queued before their request is written, so bytes
+            // arriving while the FIFO is empty answer nothing.
+            Ok(false) => Err(ConnError::Unsolicited),
+            Err(e) => Err(ConnError::from_backend_read(e)),
+        }
+    };
+    // `or` polls the FIFO first, so a queued entry always wins the race.
+    future::or(entry, backend).await
+}
+
+fn answer_for(
+    header: &RequestHeader,
+    frame: Bytes,
+    brokers: &dyn BrokerAddressMap,
+    warned_unmapped: &mut bool,
+) -> Result<Bytes, ConnError> {
+    let body = frame.slice(4..);
+    let got = response_correlation_id(&body).map_err(ConnError::BackendFrame)?;
+    if got != header.correlation_id {
+        let expected = header.correlation_id;
+        return Err(ConnError::CorrelationMismatch { expected, got });
+    }
+    if !response_needs_inspection(header.api_key, header.api_version) {
+        return Ok(frame);
+    }
+    let outcome = rewrite_response(header.api_key, header.api_version, &body, brokers)
+        .map_err(ConnError::BackendFrame)?;
+    if !outcome.unmapped.is_empty() && !*warned_unmapped {
+        *warned_unmapped = true;
+        warn!(nodes = ?outcome.unmapped, api_key = header.api_key,
+            "backend brokers have no port on this listener; left out of the response (widen the listener's ports)");
+    }
+    Ok(match outcome.frame {
+        Rewritten::Unchanged => frame,
+        Rewritten::Replaced(new_frame) => new_frame,
+    })
+}
+
+fn add(counter: &Cell<u64>, n: usize) {
+    counter.set(counter.get() + n as u64);
+}

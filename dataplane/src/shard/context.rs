@@ -1,0 +1,143 @@
+//! Everything one shard owns. Shared only between the tasks of that shard
+//! (`Rc`, `Cell`, `RefCell`): no lock, no atomic, nothing another core writes.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use crate::discovery::DiscoveryMsg;
+use crate::routing::{ListenerRoute, RouteTable};
+use crate::topology::BackendTopology;
+
+/// Limits and timeouts every connection of a shard runs with.
+#[derive(Debug, Clone)]
+pub struct ShardSettings {
+    pub max_frame: usize,
+    pub max_inflight: usize,
+    pub max_connections: usize,
+    pub read_chunk: usize,
+    pub connect_timeout: Duration,
+    /// How long a new connection waits for an unknown broker to be discovered.
+    pub broker_wait: Duration,
+}
+
+pub struct ShardContext {
+    pub id: usize,
+    pub settings: ShardSettings,
+    routes: RefCell<Arc<RouteTable>>,
+    topologies: RefCell<HashMap<String, Arc<BackendTopology>>>,
+    discovery: Sender<DiscoveryMsg>,
+    draining: Cell<bool>,
+    inflight: Cell<usize>,
+    active: Cell<usize>,
+    accepted: Cell<u64>,
+    next_bootstrap: Cell<usize>,
+}
+
+impl ShardContext {
+    pub fn new(
+        id: usize,
+        settings: ShardSettings,
+        routes: Arc<RouteTable>,
+        discovery: Sender<DiscoveryMsg>,
+    ) -> Self {
+        ShardContext {
+            id,
+            settings,
+            routes: RefCell::new(routes),
+            topologies: RefCell::new(HashMap::new()),
+            discovery,
+            draining: Cell::new(false),
+            inflight: Cell::new(0),
+            active: Cell::new(0),
+            accepted: Cell::new(0),
+            next_bootstrap: Cell::new(0),
+        }
+    }
+
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes.borrow().clone()
+    }
+
+    pub fn set_routes(&self, routes: Arc<RouteTable>) {
+        *self.routes.borrow_mut() = routes;
+    }
+
+    pub fn route(&self, listener: &str) -> Option<Arc<ListenerRoute>> {
+        self.routes.borrow().listener(listener)
+    }
+
+    pub fn set_topology(&self, topology: Arc<BackendTopology>) {
+        let name = topology.backend.clone();
+        self.topologies.borrow_mut().insert(name, topology);
+    }
+
+    pub fn topology(&self, backend: &str) -> Option<Arc<BackendTopology>> {
+        self.topologies.borrow().get(backend).cloned()
+    }
+
+    /// Asks the discovery thread for fresh metadata. Never blocks: if the
+    /// thread is busy the request is dropped and the periodic refresh covers it.
+    pub fn request_discovery(&self, backend: &str) {
+        let msg = DiscoveryMsg::Refresh {
+            backend: backend.to_string(),
+        };
+        let _ = self.discovery.try_send(msg);
+    }
+
+    /// Spreads bootstrap connections over the bootstrap servers.
+    pub fn pick_bootstrap(&self, servers: &[SocketAddr], attempt: usize) -> Option<SocketAddr> {
+        if servers.is_empty() {
+            return None;
+        }
+        if attempt == 0 {
+            self.next_bootstrap
+                .set(self.next_bootstrap.get().wrapping_add(1));
+        }
+        let index = self.next_bootstrap.get().wrapping_add(attempt) % servers.len();
+        servers.get(index).copied()
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.get()
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.set(true);
+    }
+
+    pub fn inflight(&self) -> usize {
+        self.inflight.get()
+    }
+
+    pub fn inflight_started(&self) {
+        self.inflight.set(self.inflight.get() + 1);
+    }
+
+    pub fn inflight_finished(&self) {
+        self.inflight.set(self.inflight.get().saturating_sub(1));
+    }
+
+    /// A connection ended owing `n` responses: they will never come.
+    pub fn inflight_abandoned(&self, n: usize) {
+        self.inflight.set(self.inflight.get().saturating_sub(n));
+    }
+
+    pub fn active_connections(&self) -> usize {
+        self.active.get()
+    }
+
+    pub fn connection_opened(&self) -> u64 {
+        self.active.set(self.active.get() + 1);
+        self.accepted.set(self.accepted.get() + 1);
+        self.accepted.get()
+    }
+
+    pub fn connection_closed(&self) {
+        self.active.set(self.active.get().saturating_sub(1));
+    }
+}

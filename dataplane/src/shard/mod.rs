@@ -1,0 +1,132 @@
+//! A shard: one glommio executor pinned to one CPU, owning its listening
+//! sockets, its connections and its copy of the configuration.
+
+mod context;
+mod listeners;
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use tracing::{info, warn};
+
+pub use context::{ShardContext, ShardSettings};
+use listeners::BoundListeners;
+
+use crate::discovery::DiscoveryMsg;
+use crate::routing::RouteTable;
+use crate::topology::BackendTopology;
+
+/// How often a shard looks for updates from the non-shard threads. The
+/// channel is drained with `try_recv`, so a shard never blocks on it.
+const INBOX_POLL: Duration = Duration::from_millis(10);
+/// How often a draining shard checks whether its requests have finished.
+const DRAIN_POLL: Duration = Duration::from_millis(10);
+
+pub enum ShardMsg {
+    Routes(Arc<RouteTable>),
+    Topology(Arc<BackendTopology>),
+    /// Stop accepting, finish in-flight requests within the timeout, exit.
+    Drain {
+        timeout: Duration,
+    },
+}
+
+#[derive(Debug)]
+pub enum ShardReport {
+    /// Listeners for a configuration epoch were bound (or failed to bind).
+    Bound {
+        shard: usize,
+        epoch: u64,
+        errors: Vec<String>,
+    },
+}
+
+pub struct ShardChannels {
+    pub inbox: Receiver<ShardMsg>,
+    pub reports: Sender<ShardReport>,
+    pub discovery: Sender<DiscoveryMsg>,
+}
+
+pub async fn run(
+    id: usize,
+    settings: ShardSettings,
+    routes: Arc<RouteTable>,
+    channels: ShardChannels,
+) {
+    let ctx = Rc::new(ShardContext::new(
+        id,
+        settings,
+        routes.clone(),
+        channels.discovery,
+    ));
+    let mut listeners = BoundListeners::default();
+    apply_routes(&ctx, &mut listeners, routes, &channels.reports);
+    let timeout = loop {
+        match process_inbox(&ctx, &mut listeners, &channels.inbox, &channels.reports) {
+            Some(timeout) => break timeout,
+            None => glommio::timer::sleep(INBOX_POLL).await,
+        }
+    };
+    drain(&ctx, listeners, timeout).await;
+}
+
+/// Applies everything waiting in the inbox; `Some(timeout)` once asked to drain.
+fn process_inbox(
+    ctx: &Rc<ShardContext>,
+    listeners: &mut BoundListeners,
+    inbox: &Receiver<ShardMsg>,
+    reports: &Sender<ShardReport>,
+) -> Option<Duration> {
+    loop {
+        match inbox.try_recv() {
+            Ok(ShardMsg::Routes(routes)) => apply_routes(ctx, listeners, routes, reports),
+            Ok(ShardMsg::Topology(topology)) => ctx.set_topology(topology),
+            Ok(ShardMsg::Drain { timeout }) => return Some(timeout),
+            Err(TryRecvError::Empty) => return None,
+            // The gateway is gone: nothing will ever ask to drain.
+            Err(TryRecvError::Disconnected) => return Some(Duration::ZERO),
+        }
+    }
+}
+
+fn apply_routes(
+    ctx: &Rc<ShardContext>,
+    listeners: &mut BoundListeners,
+    routes: Arc<RouteTable>,
+    reports: &Sender<ShardReport>,
+) {
+    ctx.set_routes(routes.clone());
+    let errors = listeners.sync(ctx, &routes);
+    for error in &errors {
+        warn!(shard = ctx.id, epoch = routes.epoch, "{error}");
+    }
+    let report = ShardReport::Bound {
+        shard: ctx.id,
+        epoch: routes.epoch,
+        errors,
+    };
+    let _ = reports.send(report);
+}
+
+async fn drain(ctx: &ShardContext, mut listeners: BoundListeners, timeout: Duration) {
+    listeners.clear();
+    ctx.start_draining();
+    let deadline = Instant::now() + timeout;
+    while ctx.inflight() > 0 && Instant::now() < deadline {
+        glommio::timer::sleep(DRAIN_POLL).await;
+    }
+    let abandoned = ctx.inflight();
+    if abandoned > 0 {
+        warn!(
+            shard = ctx.id,
+            abandoned, "drain timeout: closing with requests in flight"
+        );
+    }
+    info!(
+        shard = ctx.id,
+        connections = ctx.active_connections(),
+        "shard stopped"
+    );
+}

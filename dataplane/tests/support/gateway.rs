@@ -1,0 +1,182 @@
+//! The real `sluice` binary, run as a user would run it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::{ports, wait, TempDir};
+
+pub struct Gateway {
+    child: Option<Child>,
+    dir: TempDir,
+    pub config_path: PathBuf,
+    pub log_path: PathBuf,
+    /// The bootstrap port (first listener port) when started with a port-mapping config.
+    pub port: u16,
+}
+
+/// A one-listener port-mapping configuration in front of `bootstrap`.
+pub fn port_mapping_config(
+    bootstrap: &str,
+    first_port: u16,
+    ports: u16,
+    min_broker_id: i32,
+) -> String {
+    let servers: Vec<String> = bootstrap.split(',').map(|s| format!("\"{s}\"")).collect();
+    let last = first_port + ports - 1;
+    format!(
+        r#"backend_clusters:
+  - name: kafka
+    bootstrap_servers: [{servers}]
+    metadata_update_interval_seconds: 5
+virtual_clusters:
+  - name: vc
+    dns_label: vc
+    destination: {{ name: kafka }}
+listeners:
+  - name: plain
+    addresses: ["127.0.0.1"]
+    ports: ["{first_port}-{last}"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config:
+          type: port_mapping
+          destination: {{ name: vc }}
+          advertised_host: 127.0.0.1
+          bootstrap_port: at_start
+          min_broker_id: {min_broker_id}
+"#,
+        servers = servers.join(", ")
+    )
+}
+
+pub fn sluice_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sluice"))
+}
+
+impl Gateway {
+    /// Starts sluice in front of `bootstrap` with one bootstrap port and
+    /// `brokers` broker ports (plus a spare), waiting until it serves.
+    pub fn start_port_mapping(
+        bootstrap: &str,
+        brokers: u16,
+        min_broker_id: i32,
+        args: &[&str],
+    ) -> Gateway {
+        let count = brokers + 2;
+        let first = ports::free_port_block(count);
+        let config = port_mapping_config(bootstrap, first, count, min_broker_id);
+        Gateway::start(&config, first, args)
+    }
+
+    pub fn start(config: &str, port: u16, args: &[&str]) -> Gateway {
+        let gateway = Gateway::spawn(config, port, args);
+        gateway.wait_log("sluice is serving", Duration::from_secs(60));
+        gateway
+    }
+
+    /// Starts without waiting for readiness (for start-up failure tests).
+    pub fn spawn(config: &str, port: u16, args: &[&str]) -> Gateway {
+        let dir = TempDir::new("gateway");
+        let config_path = dir.path().join("sluice.yaml");
+        let log_path = dir.path().join("sluice.log");
+        std::fs::write(&config_path, config).expect("write config");
+        let log = std::fs::File::create(&log_path).expect("create log");
+        let child = Command::new(sluice_bin())
+            .arg("run")
+            .arg("--config")
+            .arg(&config_path)
+            .args(args)
+            .env("SLUICE_LOG", "info,dataplane=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn sluice");
+        Gateway {
+            child: Some(child),
+            dir,
+            config_path,
+            log_path,
+            port,
+        }
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Waits until a log line contains every one of `parts`; returns it.
+    pub fn wait_log_line(&self, parts: &[&str], timeout: Duration) -> String {
+        let what = format!("a sluice log line with {parts:?}");
+        wait::until(&what, timeout, || {
+            self.assert_running();
+            self.logs()
+                .lines()
+                .find(|l| parts.iter().all(|p| l.contains(p)))
+                .map(str::to_string)
+        })
+    }
+
+    pub fn wait_log(&self, text: &str, timeout: Duration) -> String {
+        self.wait_log_line(&[text], timeout)
+    }
+
+    pub fn assert_running(&self) {
+        if let Some(child) = &self.child {
+            // try_wait needs &mut; a zero-signal kill probes liveness instead.
+            let alive = Command::new("kill")
+                .args(["-0", &child.id().to_string()])
+                .status();
+            let alive = alive.map(|s| s.success()).unwrap_or(false);
+            assert!(alive, "sluice exited unexpectedly; log:\n{}", self.logs());
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
+        let mut child = self.child.take().expect("gateway already stopped");
+        wait::until(
+            "sluice to exit after SIGTERM",
+            Duration::from_secs(60),
+            || child.try_wait().ok().flatten(),
+        )
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("gateway already stopped");
+        wait::until("sluice to exit", timeout, || {
+            child.try_wait().ok().flatten()
+        })
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- sluice log ({}) ---\n{}",
+                self.log_path.display(),
+                self.logs()
+            );
+        }
+        let _ = &self.dir;
+    }
+}

@@ -1,0 +1,150 @@
+//! A real Apache Kafka (KRaft) cluster on loopback, run by the project's own
+//! deploy/kafka-local.sh, and Kafka's CLI tools and kcat.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use super::{ports, repo_root, TempDir};
+
+pub const NODE_ID_BASE: i32 = 1;
+
+pub struct KafkaCluster {
+    dir: TempDir,
+    pub brokers: usize,
+    pub port_base: u16,
+    pub bootstrap: String,
+}
+
+fn script() -> PathBuf {
+    repo_root().join("deploy/kafka-local.sh")
+}
+
+impl KafkaCluster {
+    pub fn start(brokers: usize) -> KafkaCluster {
+        let dir = TempDir::new("kafka");
+        let port_base = ports::free_port_block(2 * brokers as u16);
+        let out = Command::new(script())
+            .args(["start", "--dir"])
+            .arg(dir.path())
+            .args(["--brokers", &brokers.to_string()])
+            .args(["--port-base", &port_base.to_string()])
+            .args(["--node-id-base", &NODE_ID_BASE.to_string()])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run deploy/kafka-local.sh start");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_string();
+        let cluster = KafkaCluster {
+            dir,
+            brokers,
+            port_base,
+            bootstrap,
+        };
+        assert!(out.status.success(), "kafka-local.sh start failed");
+        cluster
+    }
+
+    /// Backend ports of the brokers (the controller ports follow them).
+    pub fn broker_ports(&self) -> Vec<u16> {
+        (0..self.brokers as u16)
+            .map(|i| self.port_base + i)
+            .collect()
+    }
+
+    pub fn stop_node(&self, node: i32) {
+        let status = Command::new(script())
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .args(["--node", &node.to_string()])
+            .status()
+            .expect("run kafka-local.sh stop");
+        assert!(status.success(), "stopping node {node} failed");
+    }
+
+    pub fn start_node(&self, node: i32) {
+        let status = Command::new(script())
+            .args(["start-node", "--dir"])
+            .arg(self.dir.path())
+            .args(["--node", &node.to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run kafka-local.sh start-node");
+        assert!(status.success(), "restarting node {node} failed");
+    }
+}
+
+impl Drop for KafkaCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .args(["stop", "--dir"])
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Runs a Kafka CLI tool to completion, feeding `stdin`.
+pub fn tool(name: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(script())
+        .arg("tool")
+        .arg(name)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kafka tool");
+    feed(&mut child, stdin);
+    child.wait_with_output().expect("wait for kafka tool")
+}
+
+/// A tool that must succeed; returns its stdout.
+pub fn tool_ok(name: &str, args: &[&str], stdin: Option<&str>) -> String {
+    let out = tool(name, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+pub fn kcat_ok(args: &[&str], stdin: Option<&str>) -> String {
+    // kcat has no overall deadline of its own; a hang must fail the test.
+    let mut child = Command::new("timeout")
+        .args(["180", "kcat"])
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kcat (installed by deploy/kafka-local.sh install)");
+    feed(&mut child, stdin);
+    let out = child.wait_with_output().expect("wait for kcat");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "kcat {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+fn feed(child: &mut std::process::Child, stdin: Option<&str>) {
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let text = text.to_string();
+        // A writer thread, so a tool that fills its stdout pipe cannot deadlock us.
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(text.as_bytes());
+        });
+    }
+}

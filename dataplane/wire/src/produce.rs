@@ -1,0 +1,32 @@
+//! The one field of a Produce request the hot path needs: `acks`. With
+//! acks=0 the broker sends no response, so the request must not be tracked
+//! as in flight.
+
+use crate::header::request_header_version;
+use crate::rewrite::tagged_walk::Cursor;
+use crate::WireError;
+
+const PRODUCE: i16 = 0;
+/// transactional_id was added in v3, and became a COMPACT_STRING with the
+/// flexible versions (v9+).
+const FIRST_TRANSACTIONAL: i16 = 3;
+const FIRST_FLEXIBLE: i16 = 9;
+
+/// Targeted walk of a Produce request body (frame without prefix, header
+/// included): skips the header (client_id, and the tagged fields of header
+/// v2) and transactional_id, returns `acks`. Record data is never reached.
+pub fn produce_acks(body: &[u8], api_version: i16) -> Result<i16, WireError> {
+    let mut c = Cursor::new(body);
+    c.skip(8, "request header")?;
+    // client_id is a plain nullable STRING even in header v2.
+    c.string(false, "request client_id")?;
+    // Produce is a known api key, so the header version is always known;
+    // the fallback only keeps this free of unwrap.
+    if request_header_version(PRODUCE, api_version).unwrap_or(1) >= 2 {
+        c.skip_tagged_fields("request header tagged fields")?;
+    }
+    if api_version >= FIRST_TRANSACTIONAL {
+        c.string(api_version >= FIRST_FLEXIBLE, "transactional_id")?;
+    }
+    c.i16("acks")
+}

@@ -1,0 +1,97 @@
+//! Response rewriting: no backend host:port may reach a client.
+//!
+//! Only responses that name brokers are touched (Metadata, FindCoordinator,
+//! DescribeCluster, the KIP-951 `node_endpoints` of Produce, Fetch,
+//! ShareFetch and ShareAcknowledge) plus ApiVersions, whose version ranges
+//! are clamped so that a client never picks a version this crate cannot
+//! decode. Everything else is forwarded as the very bytes that arrived.
+
+mod api_versions;
+pub(crate) mod codec;
+mod describe_cluster;
+mod fetch;
+mod find_coordinator;
+mod metadata;
+mod node_endpoints;
+mod produce;
+mod share;
+pub(crate) mod tagged_walk;
+#[cfg(test)]
+mod walk_tests;
+
+use bytes::Bytes;
+use kafka_protocol::messages::ApiKey;
+
+pub use api_versions::{api_versions_unsupported_response, max_api_versions_version};
+
+pub(crate) use api_versions::decode_body as decode_api_versions_body;
+pub(crate) use metadata::walk as walk_metadata_response;
+
+/// Where the gateway serves broker `node_id`. `None`: the broker has no
+/// place on this listener (its port would fall outside the listener's
+/// range, ...); the rewriter then leaves that broker out and reports it in
+/// [`RewriteOutcome::unmapped`] so the caller can log it.
+pub trait BrokerAddressMap {
+    fn broker_endpoint(&self, node_id: i32) -> Option<(&str, i32)>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewritten {
+    /// Forward the original bytes.
+    Unchanged,
+    /// A complete new frame, including the 4-byte length prefix.
+    Replaced(Bytes),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewriteOutcome {
+    pub frame: Rewritten,
+    /// Node ids (sorted, each once) that had no address on this listener.
+    pub unmapped: Vec<i32>,
+}
+
+const PRODUCE: i16 = ApiKey::Produce as i16;
+const FETCH: i16 = ApiKey::Fetch as i16;
+const METADATA: i16 = ApiKey::Metadata as i16;
+const FIND_COORDINATOR: i16 = ApiKey::FindCoordinator as i16;
+const API_VERSIONS: i16 = ApiKey::ApiVersions as i16;
+const DESCRIBE_CLUSTER: i16 = ApiKey::DescribeCluster as i16;
+const SHARE_FETCH: i16 = ApiKey::ShareFetch as i16;
+const SHARE_ACKNOWLEDGE: i16 = ApiKey::ShareAcknowledge as i16;
+
+/// Does a response to `(api_key, api_version)` need inspection at all? The
+/// hot path asks this for every response, so it is a plain match.
+pub fn response_needs_inspection(api_key: i16, api_version: i16) -> bool {
+    match api_key {
+        PRODUCE => api_version >= produce::FIRST_NODE_ENDPOINTS,
+        FETCH => api_version >= fetch::FIRST_NODE_ENDPOINTS,
+        METADATA | FIND_COORDINATOR | API_VERSIONS | DESCRIBE_CLUSTER => true,
+        // node_endpoints is part of every ShareFetch / ShareAcknowledge
+        // response version.
+        SHARE_FETCH | SHARE_ACKNOWLEDGE => true,
+        _ => false,
+    }
+}
+
+/// Rewrites one response. `body` = response frame without the length
+/// prefix (header included). See the module docs for what changes; a
+/// response that needs rewriting at a version kafka-protocol cannot decode
+/// is `Err(UnsupportedVersion)`, never forwarded blind.
+pub fn rewrite_response(
+    api_key: i16,
+    api_version: i16,
+    body: &Bytes,
+    map: &dyn BrokerAddressMap,
+) -> Result<RewriteOutcome, crate::WireError> {
+    match api_key {
+        PRODUCE => produce::rewrite(api_version, body, map),
+        FETCH => fetch::rewrite(api_version, body, map),
+        METADATA => metadata::rewrite(api_version, body, map),
+        FIND_COORDINATOR => find_coordinator::rewrite(api_version, body, map),
+        API_VERSIONS => api_versions::rewrite(api_version, body),
+        DESCRIBE_CLUSTER => describe_cluster::rewrite(api_version, body, map),
+        SHARE_FETCH => share::rewrite_fetch(api_version, body, map),
+        SHARE_ACKNOWLEDGE => share::rewrite_acknowledge(api_version, body, map),
+        _ => Ok(codec::unchanged()),
+    }
+}

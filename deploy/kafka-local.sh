@@ -1,0 +1,564 @@
+#!/usr/bin/env bash
+# Installs and runs a real Apache Kafka (KRaft) cluster on loopback for
+# sluice developers and tests. See usage() or run with --help.
+#
+# Kafka's release tarballs are not reachable from our machines, so the
+# runtime is assembled from Maven Central jars (deploy/kafka/pom.xml) and
+# every JVM is started directly with `java -cp "libs/*" <main class>`.
+set -euo pipefail
+
+# Newest Kafka 4.x on Maven Central when this was written. Bump here only;
+# deploy/kafka/pom.xml takes it from -Dkafka.version.
+readonly KAFKA_VERSION=4.4.0
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly SCRIPT_DIR
+readonly CONF_SRC="$SCRIPT_DIR/kafka"
+readonly CACHE_DIR="${SLUICE_CACHE_DIR:-$HOME/.cache/sluice}"
+readonly KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+readonly LIBS="$KAFKA_HOME/libs"
+# Written last by install; its presence means libs/ is complete.
+readonly INSTALL_MARKER="$KAFKA_HOME/.installed"
+
+# Log line printed by KafkaRaftServer once the broker is fully up.
+readonly STARTED_MSG='Kafka Server started'
+readonly DEFAULT_START_TIMEOUT=120
+readonly DEFAULT_STOP_TIMEOUT=30
+
+usage() {
+  cat <<'EOF'
+Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
+
+  install
+      Download Apache Kafka jars once into ${SLUICE_CACHE_DIR:-~/.cache/sluice}
+      and install kcat (apt) if missing. Idempotent.
+  start --dir DIR --brokers 1|3 --port-base P [--node-id-base 1] [--timeout S]
+      Format a fresh KRaft cluster (combined broker+controller nodes) in DIR and
+      start it. Node i (0-based) gets node.id base+i, PLAINTEXT 127.0.0.1:P+i and
+      controller 127.0.0.1:P+N+i. Waits until ready (default 120 s); the last
+      stdout line is the bootstrap list.
+  stop --dir DIR [--node ID] [--timeout S]
+      SIGTERM all nodes (or one node id), wait (default 30 s), then SIGKILL.
+  start-node --dir DIR [--node ID] [--timeout S]
+      Restart a stopped node of an existing DIR (without --node: all stopped
+      nodes together) and wait until it is ready.
+  status --dir DIR
+      Show which nodes run.
+  tool NAME [ARGS...]
+      Run a Kafka CLI tool (kafka-topics, kafka-console-producer, ...); see
+      `tool --list`. Tool logs go to stderr at WARN.
+
+Environment:
+  SLUICE_CACHE_DIR         cache root (default ~/.cache/sluice)
+  SLUICE_KAFKA_HEAP_OPTS   broker heap flags (default -Xms256m -Xmx512m)
+  SLUICE_KAFKA_JVM_OPTS    extra broker JVM flags
+  SLUICE_KAFKA_TOOL_OPTS   extra tool JVM flags
+  JAVA_HOME                Java 17+ to use (default: java on PATH)
+EOF
+}
+
+log() { printf 'kafka-local: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+java_bin() {
+  if [[ -n "${JAVA_HOME:-}" ]]; then
+    printf '%s\n' "$JAVA_HOME/bin/java"
+  else
+    command -v java || die "java not found (need Java 17+)"
+  fi
+}
+
+# ---------------------------------------------------------------- install ---
+
+cmd_install() {
+  mkdir -p "$CACHE_DIR"
+  # Tests may call install concurrently; serialise on a lock in the cache.
+  exec 9>"$CACHE_DIR/.kafka-install.lock"
+  flock 9
+  [[ -f "$INSTALL_MARKER" ]] || install_jars
+  command -v kcat >/dev/null || install_kcat
+  exec 9>&-
+  echo "kafka $KAFKA_VERSION installed in $KAFKA_HOME"
+}
+
+install_jars() {
+  command -v mvn >/dev/null || die "mvn not found (needed once to download Kafka)"
+  local tmp="$KAFKA_HOME/libs.tmp" mvn_log="$KAFKA_HOME/install.log"
+  rm -rf "$tmp" "$LIBS"
+  mkdir -p "$tmp"
+  # Plugin version pinned so the download is reproducible.
+  if ! mvn -B -q -f "$CONF_SRC/pom.xml" \
+      -Dkafka.version="$KAFKA_VERSION" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$mvn_log" 2>&1; then
+    tail -n 40 "$mvn_log" >&2
+    die "downloading Kafka $KAFKA_VERSION with mvn failed (log: $mvn_log)"
+  fi
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka jar missing after download"
+  mv "$tmp" "$LIBS"
+  touch "$INSTALL_MARKER"
+}
+
+# kcat is a convenience (start uses it for fast readiness checks and falls
+# back to a JVM tool), so failing to get it only warns.
+install_kcat() {
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  command -v apt-get >/dev/null || { log "warning: no apt-get; install kcat by hand"; return 0; }
+  if ! { "${sudo[@]}" apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq kcat; } \
+      >"$KAFKA_HOME/apt.log" 2>&1; then
+    tail -n 20 "$KAFKA_HOME/apt.log" >&2
+    log "warning: apt-get install kcat failed (log: $KAFKA_HOME/apt.log)"
+  fi
+}
+
+# start installs on demand; its progress line goes to stderr to keep the
+# bootstrap list the last stdout line.
+ensure_installed() {
+  [[ -f "$INSTALL_MARKER" ]] || cmd_install >&2
+}
+
+# ------------------------------------------------------------------- tool ---
+
+# Main classes for Kafka 4.x (most tools moved from kafka.* to
+# org.apache.kafka.tools.* during 3.x; checked against the 4.4.0 jars).
+tool_class() {
+  case "${1%.sh}" in
+    kafka-topics)               echo org.apache.kafka.tools.TopicCommand ;;
+    kafka-console-producer)     echo org.apache.kafka.tools.ConsoleProducer ;;
+    kafka-console-consumer)     echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    kafka-consumer-groups)      echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    kafka-verifiable-producer)  echo org.apache.kafka.tools.VerifiableProducer ;;
+    kafka-verifiable-consumer)  echo org.apache.kafka.tools.VerifiableConsumer ;;
+    kafka-broker-api-versions)  echo org.apache.kafka.tools.BrokerApiVersionsCommand ;;
+    kafka-producer-perf-test)   echo org.apache.kafka.tools.ProducerPerformance ;;
+    kafka-consumer-perf-test)   echo org.apache.kafka.tools.ConsumerPerformance ;;
+    kafka-metadata-quorum)      echo org.apache.kafka.tools.MetadataQuorumCommand ;;
+    kafka-cluster)              echo org.apache.kafka.tools.ClusterTool ;;
+    kafka-configs)              echo org.apache.kafka.tools.ConfigCommand ;;
+    kafka-get-offsets)          echo org.apache.kafka.tools.GetOffsetShell ;;
+    kafka-transactions)         echo org.apache.kafka.tools.TransactionsCommand ;;
+    kafka-delete-records)       echo org.apache.kafka.tools.DeleteRecordsCommand ;;
+    kafka-storage)              echo kafka.tools.StorageTool ;;
+    *) return 1 ;;
+  esac
+}
+
+readonly TOOL_NAMES="kafka-topics kafka-console-producer kafka-console-consumer
+kafka-consumer-groups kafka-verifiable-producer kafka-verifiable-consumer
+kafka-broker-api-versions kafka-producer-perf-test kafka-consumer-perf-test
+kafka-metadata-quorum kafka-cluster kafka-configs kafka-get-offsets
+kafka-transactions kafka-delete-records kafka-storage"
+
+cmd_tool() {
+  local name="${1:-}"
+  if [[ -z "$name" || "$name" == --list ]]; then
+    echo "$TOOL_NAMES" | tr ' ' '\n'
+    [[ -n "$name" ]] || exit 2
+    return 0
+  fi
+  shift
+  local class
+  class="$(tool_class "$name")" || die "unknown tool '$name' (try: tool --list)"
+  [[ -f "$INSTALL_MARKER" ]] || die "Kafka not installed; run: $0 install"
+  local opts=(-Xmx512m -XX:+UseSerialGC)
+  # One-shot admin tools finish sooner with C1 only; perf and verifiable
+  # clients run long enough that full JIT pays off.
+  case "$name" in
+    *perf-test | *verifiable-*) ;;
+    *) opts+=(-XX:TieredStopAtLevel=1) ;;
+  esac
+  local extra=()
+  read -r -a extra <<<"${SLUICE_KAFKA_TOOL_OPTS:-}"
+  exec "$(java_bin)" "${opts[@]}" "${extra[@]}" \
+    -Dlog4j2.configurationFile="$CONF_SRC/log4j2-tools.properties" \
+    -cp "$LIBS/*" "$class" "$@"
+}
+
+# ---------------------------------------------------------------- options ---
+
+OPT_DIR="" OPT_BROKERS="" OPT_PORT_BASE="" OPT_NODE_ID_BASE=1 OPT_NODE="" OPT_TIMEOUT=""
+
+parse_opts() {
+  while (($#)); do
+    [[ $# -ge 2 ]] || die "option $1 needs a value"
+    case "$1" in
+      --dir) OPT_DIR="$2" ;;
+      --brokers) OPT_BROKERS="$2" ;;
+      --port-base) OPT_PORT_BASE="$2" ;;
+      --node-id-base) OPT_NODE_ID_BASE="$2" ;;
+      --node) OPT_NODE="$2" ;;
+      --timeout) OPT_TIMEOUT="$2" ;;
+      *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift 2
+  done
+  local v
+  for v in "$OPT_BROKERS" "$OPT_PORT_BASE" "$OPT_NODE_ID_BASE" "$OPT_NODE" "$OPT_TIMEOUT"; do
+    [[ -z "$v" || "$v" =~ ^[0-9]+$ ]] || die "not a number: $v"
+  done
+  [[ -n "$OPT_DIR" ]] || die "--dir is required"
+  # Configs embed paths, so make DIR absolute.
+  OPT_DIR="$(realpath -m -- "$OPT_DIR")"
+}
+
+# ---------------------------------------------------------- cluster state ---
+
+# DIR/cluster.env records the layout so stop/start-node/status need only --dir.
+CL_BROKERS="" CL_PORT_BASE="" CL_NODE_ID_BASE="" CL_CLUSTER_ID=""
+
+load_cluster() {
+  local dir="$1" key value
+  [[ -f "$dir/cluster.env" ]] || die "no cluster in $dir (run start first)"
+  while IFS='=' read -r key value; do
+    case "$key" in
+      brokers) CL_BROKERS="$value" ;;
+      port_base) CL_PORT_BASE="$value" ;;
+      node_id_base) CL_NODE_ID_BASE="$value" ;;
+      cluster_id) CL_CLUSTER_ID="$value" ;;
+    esac
+  done <"$dir/cluster.env"
+}
+
+node_ids() { seq "$CL_NODE_ID_BASE" $((CL_NODE_ID_BASE + CL_BROKERS - 1)); }
+node_dir() { printf '%s/node-%s\n' "$OPT_DIR" "$1"; }
+broker_port() { echo $((CL_PORT_BASE + $1 - CL_NODE_ID_BASE)); }
+controller_port() { echo $((CL_PORT_BASE + CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
+
+bootstrap_list() {
+  local id out=""
+  for id in $(node_ids); do out+="${out:+,}127.0.0.1:$(broker_port "$id")"; done
+  echo "$out"
+}
+
+# Prints the pid of node $1 if it runs. The pid file alone is not trusted
+# (pids get reused): the process must be a JVM started on this node's config.
+node_pid() {
+  local pidfile pid
+  pidfile="$(node_dir "$1")/kafka.pid"
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(<"$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  # grep without -q throughout: an early exit would SIGPIPE the writer and
+  # pipefail would turn a match into a failure.
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
+    grep -F " $(node_dir "$1")/server.properties " >/dev/null || return 1
+  echo "$pid"
+}
+
+port_open() { (: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Kafka cluster ids are 16 random bytes, base64url without padding. One that
+# starts with '-' would be read as an option, so Kafka never makes those.
+new_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    [[ "$id" == -* ]] || break
+  done
+  echo "$id"
+}
+
+# ------------------------------------------------------------------ start ---
+
+write_node_config() {
+  local id="$1" d n="$CL_BROKERS" voters="" v
+  d="$(node_dir "$id")"
+  for v in $(node_ids); do voters+="${voters:+,}$v@127.0.0.1:$(controller_port "$v")"; done
+  # With N=3, acks=all survives one node down at min ISR 2; with fewer nodes
+  # only min ISR 1 leaves room for a node to be down.
+  local min_isr=1 txn_min_isr=$((n < 2 ? n : 2))
+  ((n < 3)) || min_isr=2
+  mkdir -p "$d/data"
+  cat >"$d/server.properties" <<CONF
+# Generated by deploy/kafka-local.sh; node $id of $n.
+process.roles=broker,controller
+node.id=$id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$d/data
+num.partitions=1
+# Auto-created topics get full replication so they work with min ISR 2.
+default.replication.factor=$n
+offsets.topic.replication.factor=$n
+transaction.state.log.replication.factor=$n
+transaction.state.log.min.isr=$txn_min_isr
+min.insync.replicas=$min_isr
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+# Few threads: several brokers share 2 cores with the code under test.
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+# A restarted node cannot re-register until its old session expires (9 s by
+# default); shorter sessions make stop/start-node cycles quick.
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
+CONF
+}
+
+# Formats all nodes' storage in parallel (one short JVM each).
+format_nodes() {
+  local id pids=() ids=()
+  for id in "$@"; do
+    "$(java_bin)" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+      -Dlog4j2.configurationFile="$OPT_DIR/log4j2-tools.properties" \
+      -cp "$LIBS/*" kafka.tools.StorageTool format \
+      -t "$CL_CLUSTER_ID" -c "$(node_dir "$id")/server.properties" \
+      >"$(node_dir "$id")/format.log" 2>&1 &
+    pids+=("$!") ids+=("$id")
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      cat "$(node_dir "${ids[$i]}")/format.log" >&2
+      die "formatting storage of node ${ids[$i]} failed"
+    fi
+  done
+}
+
+declare -A LOG_OFFSET=()
+LAUNCHED=()
+
+# Starts node $1 detached (own session, so a Ctrl-C or a test runner killing
+# its process group does not take the cluster down half-way; stop does that).
+launch_node() {
+  local id="$1" d heap=() extra=()
+  d="$(node_dir "$id")"
+  read -r -a heap <<<"${SLUICE_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+  read -r -a extra <<<"${SLUICE_KAFKA_JVM_OPTS:-}"
+  # Readiness is judged on log lines written after this offset only.
+  LOG_OFFSET[$id]="$(stat -c %s "$d/server.log" 2>/dev/null || echo 0)"
+  rm -f "$d/kafka.pid"
+  # SerialGC: no concurrent GC threads competing on 2 cores, fine at 512 MB.
+  # shellcheck disable=SC2016 # $$ and $1 belong to the inner bash.
+  setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' kafka-node "$d/kafka.pid" \
+    "$(java_bin)" "${heap[@]}" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true "${extra[@]}" \
+    -Dlog4j2.configurationFile="$OPT_DIR/log4j2-broker.properties" \
+    -cp "$LIBS/*" kafka.Kafka "$d/server.properties" \
+    </dev/null >>"$d/server.log" 2>&1 &
+  LAUNCHED+=("$id")
+  local i
+  for i in {1..50}; do [[ -s "$d/kafka.pid" ]] && return 0; sleep 0.1; done
+  die "node $id did not start (see $d/server.log)"
+}
+
+# Number of live brokers node $1's metadata reports. kcat starts in
+# milliseconds; the JVM tool is only a fallback for machines without it.
+live_brokers() {
+  local port
+  port="$(broker_port "$1")"
+  if command -v kcat >/dev/null; then
+    kcat -L -b "127.0.0.1:$port" -m 5 2>/dev/null |
+      sed -n 's/^ *\([0-9][0-9]*\) brokers:.*/\1/p'
+  else
+    "$0" tool kafka-broker-api-versions --bootstrap-server "127.0.0.1:$port" \
+      2>/dev/null | grep -c '(id: ' || true
+  fi
+}
+
+node_ready() {
+  local id="$1" log
+  log="$(node_dir "$id")/server.log"
+  tail -c +$((LOG_OFFSET[$id] + 1)) "$log" | grep -F "$STARTED_MSG" >/dev/null || return 1
+  port_open "$(broker_port "$id")" || return 1
+  # Every node that runs must be visible, so a restart is only done once the
+  # cluster is whole again (all N after start).
+  local live
+  live="$(live_brokers "$id")"
+  ((${live:-0} >= $(running_count)))
+}
+
+running_count() {
+  local id n=0
+  for id in $(node_ids); do ! node_pid "$id" >/dev/null || n=$((n + 1)); done
+  echo "$n"
+}
+
+# Stops what this invocation launched and exits, showing the culprit's log.
+fail_start() {
+  local id="$1" msg="$2"
+  log "$msg; last lines of $(node_dir "$id")/server.log:"
+  tail -n 40 "$(node_dir "$id")/server.log" >&2 || true
+  stop_nodes 10 "${LAUNCHED[@]}" >/dev/null 2>&1 || true
+  die "$msg"
+}
+
+wait_ready() {
+  local timeout="$1" id pending still
+  shift
+  local deadline=$((SECONDS + timeout))
+  pending=("$@")
+  while :; do
+    still=()
+    for id in "${pending[@]}"; do
+      node_pid "$id" >/dev/null || fail_start "$id" "node $id exited during startup"
+      node_ready "$id" || still+=("$id")
+    done
+    ((${#still[@]})) || return 0
+    pending=("${still[@]}")
+    ((SECONDS < deadline)) || fail_start "${pending[0]}" \
+      "node(s) ${pending[*]} not ready within ${timeout}s"
+    sleep 0.5
+  done
+}
+
+# A DIR may be reused: the previous cluster must be stopped; only the files
+# this script created there are removed.
+reset_dir() {
+  [[ -f "$OPT_DIR/cluster.env" ]] || return 0
+  load_cluster "$OPT_DIR"
+  local id
+  for id in $(node_ids); do
+    ! node_pid "$id" >/dev/null || die "node $id of $OPT_DIR still runs; stop it first"
+  done
+  for id in $(node_ids); do rm -rf "$(node_dir "$id")"; done
+  rm -f "$OPT_DIR/cluster.env"
+}
+
+cmd_start() {
+  parse_opts "$@"
+  # 1 and 3 are the sizes we test; other small sizes work the same way.
+  [[ "$OPT_BROKERS" =~ ^[1-9]$ ]] || die "--brokers must be 1..9 (usually 1 or 3)"
+  [[ -n "$OPT_PORT_BASE" ]] || die "--port-base is required"
+  ensure_installed
+  mkdir -p "$OPT_DIR"
+  reset_dir
+  CL_BROKERS="$OPT_BROKERS" CL_PORT_BASE="$OPT_PORT_BASE"
+  CL_NODE_ID_BASE="$OPT_NODE_ID_BASE" CL_CLUSTER_ID="$(new_cluster_id)"
+  local p id
+  for ((p = CL_PORT_BASE; p < CL_PORT_BASE + 2 * CL_BROKERS; p++)); do
+    ! port_open "$p" || die "port $p is already in use"
+  done
+  printf '%s\n' "brokers=$CL_BROKERS" "port_base=$CL_PORT_BASE" \
+    "node_id_base=$CL_NODE_ID_BASE" "cluster_id=$CL_CLUSTER_ID" >"$OPT_DIR/cluster.env"
+  # Configs are copied so DIR keeps working if the checkout moves.
+  cp "$CONF_SRC/log4j2-broker.properties" "$CONF_SRC/log4j2-tools.properties" "$OPT_DIR/"
+  local ids
+  mapfile -t ids < <(node_ids)
+  for id in "${ids[@]}"; do write_node_config "$id"; done
+  format_nodes "${ids[@]}"
+  for id in "${ids[@]}"; do launch_node "$id"; done
+  wait_ready "${OPT_TIMEOUT:-$DEFAULT_START_TIMEOUT}" "${ids[@]}"
+  log "cluster of $CL_BROKERS in $OPT_DIR is ready"
+  bootstrap_list
+}
+
+# Without --node, restarts every stopped node at once: after a full stop no
+# single node can start alone, as it needs a controller quorum.
+cmd_start_node() {
+  parse_opts "$@"
+  load_cluster "$OPT_DIR"
+  local ids id
+  if [[ -n "$OPT_NODE" ]]; then
+    [[ -f "$(node_dir "$OPT_NODE")/server.properties" ]] || die "no node $OPT_NODE in $OPT_DIR"
+    ids=("$OPT_NODE")
+  else
+    mapfile -t ids < <(node_ids)
+  fi
+  ensure_installed
+  for id in "${ids[@]}"; do
+    if node_pid "$id" >/dev/null; then
+      LOG_OFFSET[$id]=0 # already runs: any earlier start counts
+    else
+      launch_node "$id"
+    fi
+  done
+  wait_ready "${OPT_TIMEOUT:-$DEFAULT_START_TIMEOUT}" "${ids[@]}"
+  log "node(s) ${ids[*]} ready"
+  bootstrap_list
+}
+
+# ------------------------------------------------------------ stop/status ---
+
+# stop_nodes TIMEOUT ID...: SIGTERM all at once, then SIGKILL whatever is
+# still there at the deadline. All at once because stopping one by one is no
+# faster: the KRaft leader waits up to 5 s for a successor that will never
+# come, and whichever node ends up last as leader hangs without a quorum.
+stop_nodes() {
+  local timeout="$1" id pid killed=0
+  shift
+  declare -A running=()
+  for id in "$@"; do
+    if pid="$(node_pid "$id")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      running[$id]="$pid"
+    fi
+  done
+  local deadline=$((SECONDS + timeout))
+  while ((${#running[@]})); do
+    for id in "${!running[@]}"; do
+      node_pid "$id" >/dev/null || { log "stopped node $id"; unset "running[$id]"; }
+    done
+    ((${#running[@]})) || break
+    if ((SECONDS >= deadline)); then
+      ((killed == 0)) || die "node(s) ${!running[*]} survived SIGKILL"
+      for id in "${!running[@]}"; do
+        log "node $id did not stop within ${timeout}s; killing it"
+        kill -KILL "${running[$id]}" 2>/dev/null || true
+      done
+      killed=1 deadline=$((SECONDS + 10))
+    fi
+    sleep 0.2
+  done
+  for id in "$@"; do rm -f "$(node_dir "$id")/kafka.pid"; done
+}
+
+cmd_stop() {
+  parse_opts "$@"
+  [[ -f "$OPT_DIR/cluster.env" ]] || { log "no cluster in $OPT_DIR; nothing to stop"; return 0; }
+  load_cluster "$OPT_DIR"
+  local timeout="${OPT_TIMEOUT:-$DEFAULT_STOP_TIMEOUT}" alive
+  alive="$(running_count)"
+  # A broker's clean shutdown needs the controller quorum to fence it; with
+  # fewer than a majority of nodes left it retries forever, so don't wait long.
+  if ((alive > 0 && alive <= CL_BROKERS / 2)); then
+    log "no controller quorum ($alive of $CL_BROKERS nodes run); SIGKILL after 3 s"
+    ((timeout < 3)) || timeout=3
+  fi
+  if [[ -n "$OPT_NODE" ]]; then
+    [[ -d "$(node_dir "$OPT_NODE")" ]] || die "no node $OPT_NODE in $OPT_DIR"
+    stop_nodes "$timeout" "$OPT_NODE"
+    return 0
+  fi
+  local ids
+  mapfile -t ids < <(node_ids)
+  stop_nodes "$timeout" "${ids[@]}"
+}
+
+cmd_status() {
+  parse_opts "$@"
+  load_cluster "$OPT_DIR"
+  local id pid
+  for id in $(node_ids); do
+    if pid="$(node_pid "$id")"; then
+      echo "node $id running pid $pid 127.0.0.1:$(broker_port "$id")"
+    else
+      echo "node $id stopped 127.0.0.1:$(broker_port "$id")"
+    fi
+  done
+}
+
+main() {
+  local cmd="${1:-}"
+  (($#)) && shift
+  case "$cmd" in
+    install) cmd_install ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    start-node) cmd_start_node "$@" ;;
+    status) cmd_status "$@" ;;
+    tool) cmd_tool "$@" ;;
+    -h | --help | help) usage ;;
+    "") usage >&2; exit 2 ;;
+    *) log "unknown command '$cmd'"; usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
