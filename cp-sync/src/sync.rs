@@ -98,11 +98,9 @@ impl ConfigSync {
             }
             Err(errors) => {
                 let running = self.current.as_ref().map(|s| s.epoch).unwrap_or(0);
-                error!(
-                    %source,
-                    running_epoch = running,
-                    "configuration rejected, keeping the running one:\n{errors}"
-                );
+                // One line, so log pipelines keep the errors with the event.
+                let errors = errors.to_string().replace('\n', "; ");
+                error!(%source, running_epoch = running, %errors, "configuration rejected, keeping the running one");
             }
         }
     }

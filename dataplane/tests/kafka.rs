@@ -14,6 +14,8 @@ mod clients;
 mod failover;
 #[path = "kafka/leaks.rs"]
 mod leaks;
+#[path = "kafka/lifecycle.rs"]
+mod lifecycle;
 mod support;
 
 use std::sync::Arc;
@@ -53,6 +55,18 @@ fn main() {
         (
             "bad_input_closes_only_that_connection",
             bad_input::bad_input_is_contained,
+        ),
+        (
+            "sighup_reloads_listeners_and_keeps_connections",
+            lifecycle::sighup_reloads_listeners_and_keeps_connections,
+        ),
+        (
+            "sigterm_drains_in_flight_requests",
+            lifecycle::sigterm_drains_in_flight_requests,
+        ),
+        (
+            "brokers_without_a_port_are_reported",
+            lifecycle::brokers_without_a_port_are_reported,
         ),
         (
             "broker_failure_loses_no_acknowledged_record",

@@ -17,7 +17,7 @@ use sluice_wire::rewrite::{
     api_versions_unsupported_response, max_api_versions_version, response_needs_inspection,
     rewrite_response, BrokerAddressMap, Rewritten,
 };
-use tracing::warn;
+use tracing::{trace, warn};
 
 use super::error::ConnError;
 use super::frames::FrameReader;
@@ -100,6 +100,12 @@ pub async fn pump_requests(
             .write_all(&frame)
             .await
             .map_err(ConnError::BackendIo)?;
+        trace!(
+            api_key = header.api_key,
+            api_version = header.api_version,
+            correlation_id = header.correlation_id,
+            "request forwarded"
+        );
     }
 }
 

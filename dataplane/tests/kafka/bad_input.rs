@@ -13,7 +13,7 @@ use crate::Env;
 
 const LOG_WAIT: Duration = Duration::from_secs(30);
 
-fn round_trip_works(conn: &mut RawConn) {
+pub fn round_trip_works(conn: &mut RawConn) {
     let response: ApiVersionsResponse = conn.call(ApiKey::ApiVersions, 3, &api_versions_request());
     assert_eq!(response.error_code, 0);
 }

@@ -87,7 +87,10 @@ impl Gateway {
             .arg("--config")
             .arg(&config_path)
             .args(args)
-            .env("SLUICE_LOG", "info,dataplane=debug")
+            .env(
+                "SLUICE_LOG",
+                "info,dataplane=debug,dataplane::proxy::pump=trace",
+            )
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(log)

@@ -1,0 +1,198 @@
+//! Gateway life cycle against the real cluster: SIGHUP reloads (listeners
+//! bound and unbound in the running process, invalid files refused), SIGTERM
+//! drains in-flight requests, and brokers without a port are reported.
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchRequest, FetchTopic};
+use kafka_protocol::messages::{
+    ApiKey, FetchResponse, MetadataRequest, MetadataResponse, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::clients::create_topic;
+use crate::support::gateway::Gateway;
+use crate::support::kafka::NODE_ID_BASE;
+use crate::support::raw::RawConn;
+use crate::support::{ports, wait};
+use crate::Env;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn metadata_ports(addr: &str) -> Vec<i32> {
+    let mut conn = RawConn::connect(addr);
+    let request = MetadataRequest::default().with_topics(Some(vec![]));
+    let response: MetadataResponse = conn.call(ApiKey::Metadata, 12, &request);
+    response.brokers.iter().map(|b| b.port).collect()
+}
+
+fn second_listener(first_port: u16) -> String {
+    format!(
+        r#"  - name: second
+    addresses: ["127.0.0.1"]
+    ports: ["{first_port}-{}"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config:
+          type: port_mapping
+          destination: {{ name: vc }}
+          advertised_host: 127.0.0.1
+          min_broker_id: {NODE_ID_BASE}
+"#,
+        first_port + 4
+    )
+}
+
+pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
+    let gw = Gateway::start_port_mapping(
+        &env.cluster.bootstrap,
+        3,
+        NODE_ID_BASE,
+        &["--shards", "2", "--no-pin"],
+    );
+    let original = std::fs::read_to_string(&gw.config_path).unwrap();
+    let mut kept = RawConn::connect(&gw.bootstrap());
+    crate::bad_input::round_trip_works(&mut kept);
+
+    let second = ports::free_port_block(5);
+    std::fs::write(
+        &gw.config_path,
+        format!("{original}{}", second_listener(second)),
+    )
+    .unwrap();
+    gw.signal("-HUP");
+    gw.wait_log_line(&["configuration reloaded", "epoch=2"], WAIT);
+    let second_addr = format!("127.0.0.1:{second}");
+    let served = wait::until("the new listener to accept", WAIT, || {
+        TcpStream::connect(&second_addr).ok()
+    });
+    drop(served);
+    let ports = metadata_ports(&second_addr);
+    assert!(
+        ports
+            .iter()
+            .all(|p| (second as i32 + 1..second as i32 + 5).contains(p)),
+        "{ports:?}"
+    );
+    crate::bad_input::round_trip_works(&mut kept);
+
+    std::fs::write(
+        &gw.config_path,
+        "listeners: [ { name: broken, bogus: 1 } ]\n",
+    )
+    .unwrap();
+    gw.signal("-HUP");
+    gw.wait_log_line(&["configuration rejected", "bogus"], WAIT);
+    crate::bad_input::round_trip_works(&mut kept);
+    crate::bad_input::round_trip_works(&mut RawConn::connect(&second_addr));
+
+    std::fs::write(&gw.config_path, &original).unwrap();
+    gw.signal("-HUP");
+    gw.wait_log_line(&["configuration reloaded", "epoch=3"], WAIT);
+    wait::until("the removed listener to stop accepting", WAIT, || {
+        TcpStream::connect(&second_addr).err()
+    });
+    crate::bad_input::round_trip_works(&mut kept);
+}
+
+/// The gateway port that serves the leader of `topic` partition 0.
+fn leader_port(gw: &Gateway, topic: &str) -> i32 {
+    let mut conn = RawConn::connect(&gw.bootstrap());
+    let name = TopicName(StrBytes::from_string(topic.to_string()));
+    let topic_request = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
+        .with_name(Some(name));
+    let request = MetadataRequest::default().with_topics(Some(vec![topic_request]));
+    let response: MetadataResponse = conn.call(ApiKey::Metadata, 12, &request);
+    let leader = response.topics[0]
+        .partitions
+        .iter()
+        .find(|p| p.partition_index == 0)
+        .unwrap()
+        .leader_id;
+    response
+        .brokers
+        .iter()
+        .find(|b| b.node_id == leader)
+        .unwrap()
+        .port
+}
+
+fn long_poll_fetch(topic: &str) -> FetchRequest {
+    let partition = FetchPartition::default()
+        .with_partition(0)
+        .with_fetch_offset(0)
+        .with_partition_max_bytes(1 << 20);
+    let fetch_topic = FetchTopic::default()
+        .with_topic(TopicName(StrBytes::from_string(topic.to_string())))
+        .with_partitions(vec![partition]);
+    FetchRequest::default()
+        .with_replica_id(kafka_protocol::messages::BrokerId(-1))
+        .with_max_wait_ms(3000)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![fetch_topic])
+}
+
+pub fn sigterm_drains_in_flight_requests(env: &Env) {
+    let topic = "drain-empty";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let mut gw = Gateway::start_port_mapping(
+        &env.cluster.bootstrap,
+        3,
+        NODE_ID_BASE,
+        &["--shards", "1", "--no-pin"],
+    );
+    let port = leader_port(&gw, topic);
+    let mut conn = RawConn::connect(&format!("127.0.0.1:{port}"));
+    // A fetch on an empty partition is held by the broker for max_wait_ms:
+    // it is in flight when the gateway is told to stop.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let fetcher = std::thread::spawn(move || {
+        let response: FetchResponse = conn.call(ApiKey::Fetch, 12, &long_poll_fetch(topic));
+        tx.send(response.error_code).unwrap();
+        conn.closed_by_peer()
+    });
+    gw.wait_log_line(&["request forwarded", "api_key=1"], WAIT);
+    let status = gw.stop();
+    assert!(status.success(), "sluice exited with {status}");
+    assert_eq!(
+        rx.recv_timeout(WAIT)
+            .expect("the in-flight fetch was answered"),
+        0
+    );
+    assert!(fetcher.join().unwrap(), "connection left open after drain");
+    let log = gw.logs();
+    assert!(
+        log.contains("draining") && log.contains("sluice stopped"),
+        "{log}"
+    );
+    assert!(
+        TcpStream::connect(gw.bootstrap()).is_err(),
+        "still accepting after stop"
+    );
+}
+
+pub fn brokers_without_a_port_are_reported(env: &Env) {
+    // Bootstrap plus two broker ports: node 3 has no port on this listener.
+    let first = ports::free_port_block(3);
+    let config = crate::support::gateway::port_mapping_config(
+        &env.cluster.bootstrap,
+        first,
+        3,
+        NODE_ID_BASE,
+    );
+    let gw = Gateway::start(&config, first, &["--shards", "1", "--no-pin"]);
+    let line = gw.wait_log_line(
+        &["broker node 3 maps to port", "outside listener ports"],
+        WAIT,
+    );
+    assert!(line.contains("ERROR"), "{line}");
+    let ports = metadata_ports(&gw.bootstrap());
+    assert_eq!(
+        ports,
+        vec![first as i32 + 1, first as i32 + 2],
+        "only mapped brokers are announced"
+    );
+    gw.wait_log_line(&["left out of the response"], WAIT);
+}
