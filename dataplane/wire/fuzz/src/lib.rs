@@ -36,6 +36,10 @@ pub fn fuzz_rewrite(api_key: i16, max_version: i16, data: &[u8]) {
     // every address is already the gateway's and unmapped brokers are gone.
     let again = rewrite_response(api_key, version, &frame.slice(4..), &HalfMap)
         .expect("rewritten frame must be readable");
-    assert_eq!(again.frame, Rewritten::Unchanged, "rewrite is not idempotent");
+    assert_eq!(
+        again.frame,
+        Rewritten::Unchanged,
+        "rewrite is not idempotent"
+    );
     assert!(again.unmapped.is_empty());
 }
