@@ -2,6 +2,7 @@
 //! connection arrives: listener -> virtual cluster -> backend, and the port
 //! mapping that places every broker on the listener.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -35,9 +36,12 @@ impl ListenerRoute {
 }
 
 impl BrokerAddressMap for ListenerRoute {
-    fn broker_endpoint(&self, node_id: i32) -> Option<(&str, i32)> {
+    fn broker_endpoint(&self, node_id: i32) -> Option<(Cow<'_, str>, i32)> {
         let port = self.broker_port(node_id).ok()?;
-        Some((self.mapping.advertised_host.as_str(), i32::from(port)))
+        Some((
+            Cow::Borrowed(self.mapping.advertised_host.as_str()),
+            i32::from(port),
+        ))
     }
 }
 

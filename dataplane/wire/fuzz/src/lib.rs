@@ -8,8 +8,8 @@ use sluice_wire::rewrite::{rewrite_response, BrokerAddressMap, Rewritten};
 pub struct HalfMap;
 
 impl BrokerAddressMap for HalfMap {
-    fn broker_endpoint(&self, node_id: i32) -> Option<(&str, i32)> {
-        (node_id % 2 == 0).then_some(("gateway.fuzz", 9000))
+    fn broker_endpoint(&self, node_id: i32) -> Option<(std::borrow::Cow<'_, str>, i32)> {
+        (node_id % 2 == 0).then_some(("gateway.fuzz".into(), 9000))
     }
 }
 

@@ -171,7 +171,7 @@ pub(crate) fn map_endpoint(
     if host.as_str() == new_host && *port == new_port {
         return Some(false);
     }
-    *host = StrBytes::from_string(new_host.to_owned());
+    *host = StrBytes::from_string(new_host.into_owned());
     *port = new_port;
     Some(true)
 }

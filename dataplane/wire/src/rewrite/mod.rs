@@ -19,6 +19,8 @@ pub(crate) mod tagged_walk;
 #[cfg(test)]
 mod walk_tests;
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
 
@@ -31,8 +33,11 @@ pub(crate) use metadata::walk as walk_metadata_response;
 /// place on this listener (its port would fall outside the listener's
 /// range, ...); the rewriter then leaves that broker out and reports it in
 /// [`RewriteOutcome::unmapped`] so the caller can log it.
+///
+/// The host is a `Cow` because some mappings (SNI names) compute it per
+/// node while others (port mapping) lend one configured host to every node.
 pub trait BrokerAddressMap {
-    fn broker_endpoint(&self, node_id: i32) -> Option<(&str, i32)>;
+    fn broker_endpoint(&self, node_id: i32) -> Option<(Cow<'_, str>, i32)>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

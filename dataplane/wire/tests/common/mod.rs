@@ -44,8 +44,8 @@ impl TestMap {
 }
 
 impl BrokerAddressMap for TestMap {
-    fn broker_endpoint(&self, node_id: i32) -> Option<(&str, i32)> {
-        self.0.get(&node_id).map(|(h, p)| (h.as_str(), *p))
+    fn broker_endpoint(&self, node_id: i32) -> Option<(std::borrow::Cow<'_, str>, i32)> {
+        self.0.get(&node_id).map(|(h, p)| (h.as_str().into(), *p))
     }
 }
 
