@@ -33,20 +33,38 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       Download Apache Kafka jars once into ${SLUICE_CACHE_DIR:-~/.cache/sluice}
       and install kcat (apt) if missing. Idempotent.
   start --dir DIR --brokers 1|3 --port-base P [--node-id-base 1] [--timeout S]
+        [--tls-cert CERT.pem --tls-key KEY.pem --tls-ca CA.pem
+         [--tls-client-auth none|required]]
       Format a fresh KRaft cluster (combined broker+controller nodes) in DIR and
       start it. Node i (0-based) gets node.id base+i, PLAINTEXT 127.0.0.1:P+i and
       controller 127.0.0.1:P+N+i. Waits until ready (default 120 s); the last
       stdout line is the bootstrap list.
+      With --tls-*, 127.0.0.1:P+i speaks SSL instead (listener SSL) and brokers
+      talk to each other over PLAINTEXT 127.0.0.1:P+2N+i (listener INTERNAL);
+      controllers stay on P+N+i. CERT is the server certificate (chain), KEY its
+      unencrypted private key (PKCS#8, or PKCS#1/SEC1 if openssl is installed),
+      CA the PEM bundle that client certificates are checked against. Copies go
+      to DIR/tls/. --tls-client-auth required demands client certificates
+      (mutual TLS); the default is none.
   stop --dir DIR [--node ID] [--timeout S]
       SIGTERM all nodes (or one node id), wait (default 30 s), then SIGKILL.
   start-node --dir DIR [--node ID] [--timeout S]
       Restart a stopped node of an existing DIR (without --node: all stopped
-      nodes together) and wait until it is ready.
+      nodes together) and wait until it is ready. TLS settings are kept.
   status --dir DIR
       Show which nodes run.
   tool NAME [ARGS...]
       Run a Kafka CLI tool (kafka-topics, kafka-console-producer, ...); see
-      `tool --list`. Tool logs go to stderr at WARN.
+      `tool --list`. Tool logs go to stderr at WARN. For SSL brokers pass the
+      client settings with --command-config FILE (all tools above, including
+      the console producer/consumer, where the older --producer.config and
+      --consumer.config are deprecated), FILE being e.g.:
+          security.protocol=SSL
+          ssl.truststore.type=PEM
+          ssl.truststore.location=/path/ca.pem
+          # mutual TLS only: one file, unencrypted PKCS#8 key then cert chain
+          ssl.keystore.type=PEM
+          ssl.keystore.location=/path/client-key-and-chain.pem
 
 Environment:
   SLUICE_CACHE_DIR         cache root (default ~/.cache/sluice)
@@ -179,6 +197,7 @@ cmd_tool() {
 # ---------------------------------------------------------------- options ---
 
 OPT_DIR="" OPT_BROKERS="" OPT_PORT_BASE="" OPT_NODE_ID_BASE=1 OPT_NODE="" OPT_TIMEOUT=""
+OPT_TLS_CERT="" OPT_TLS_KEY="" OPT_TLS_CA="" OPT_TLS_CLIENT_AUTH=""
 
 parse_opts() {
   while (($#)); do
@@ -190,6 +209,10 @@ parse_opts() {
       --node-id-base) OPT_NODE_ID_BASE="$2" ;;
       --node) OPT_NODE="$2" ;;
       --timeout) OPT_TIMEOUT="$2" ;;
+      --tls-cert) OPT_TLS_CERT="$2" ;;
+      --tls-key) OPT_TLS_KEY="$2" ;;
+      --tls-ca) OPT_TLS_CA="$2" ;;
+      --tls-client-auth) OPT_TLS_CLIENT_AUTH="$2" ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
     shift 2
@@ -207,6 +230,9 @@ parse_opts() {
 
 # DIR/cluster.env records the layout so stop/start-node/status need only --dir.
 CL_BROKERS="" CL_PORT_BASE="" CL_NODE_ID_BASE="" CL_CLUSTER_ID=""
+# CL_TLS: 1 if the client listener speaks SSL; DIRs from before TLS support
+# have no such line and are plain.
+CL_TLS=0 CL_TLS_CLIENT_AUTH=none
 
 load_cluster() {
   local dir="$1" key value
@@ -217,6 +243,8 @@ load_cluster() {
       port_base) CL_PORT_BASE="$value" ;;
       node_id_base) CL_NODE_ID_BASE="$value" ;;
       cluster_id) CL_CLUSTER_ID="$value" ;;
+      tls) CL_TLS="$value" ;;
+      tls_client_auth) CL_TLS_CLIENT_AUTH="$value" ;;
     esac
   done <"$dir/cluster.env"
 }
@@ -225,6 +253,14 @@ node_ids() { seq "$CL_NODE_ID_BASE" $((CL_NODE_ID_BASE + CL_BROKERS - 1)); }
 node_dir() { printf '%s/node-%s\n' "$OPT_DIR" "$1"; }
 broker_port() { echo $((CL_PORT_BASE + $1 - CL_NODE_ID_BASE)); }
 controller_port() { echo $((CL_PORT_BASE + CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
+# Inter-broker PLAINTEXT listener; exists only with TLS.
+internal_port() { echo $((CL_PORT_BASE + 2 * CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
+# Port the script's own metadata checks use: with TLS the PLAINTEXT internal
+# listener, so they need no client identity even when mTLS is required.
+check_port() {
+  if ((CL_TLS)); then internal_port "$1"; else broker_port "$1"; fi
+}
+port_count() { echo $(((CL_TLS ? 3 : 2) * CL_BROKERS)); }
 
 bootstrap_list() {
   local id out=""
@@ -276,10 +312,7 @@ write_node_config() {
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+$(listener_config "$id")
 controller.listener.names=CONTROLLER
 log.dirs=$d/data
 num.partitions=1
@@ -300,6 +333,108 @@ num.recovery.threads.per.data.dir=1
 broker.session.timeout.ms=4000
 broker.heartbeat.interval.ms=1000
 CONF
+  ((CL_TLS == 0)) || tls_config >>"$d/server.properties"
+}
+
+# Listener lines of node $1's server.properties.
+listener_config() {
+  local bp cp ip
+  bp="$(broker_port "$1")" cp="$(controller_port "$1")"
+  if ((CL_TLS == 0)); then
+    cat <<CONF
+listeners=PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp
+advertised.listeners=PLAINTEXT://127.0.0.1:$bp
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+CONF
+    return 0
+  fi
+  ip="$(internal_port "$1")"
+  # Replication and the script's readiness checks use INTERNAL, so they keep
+  # working whatever the client listener demands. It must be advertised too:
+  # brokers find each other's inter-broker endpoint through the metadata.
+  cat <<CONF
+listeners=SSL://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp,INTERNAL://127.0.0.1:$ip
+advertised.listeners=SSL://127.0.0.1:$bp,INTERNAL://127.0.0.1:$ip
+listener.security.protocol.map=SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=INTERNAL
+CONF
+}
+
+# SSL settings, scoped to the SSL listener so no other listener is affected.
+# PEM stores need no keystore/truststore password; the key is unencrypted,
+# so ssl.key.password is not set either.
+tls_config() {
+  cat <<CONF
+# Client listener TLS (start --tls-*); files written by write_tls_files.
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$OPT_DIR/tls/keystore.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$OPT_DIR/tls/truststore.pem
+listener.name.ssl.ssl.client.auth=$CL_TLS_CLIENT_AUTH
+CONF
+}
+
+# ------------------------------------------------------------------- tls ---
+
+# Checks the --tls-* options of start and reads the files into TLS_KEYSTORE
+# and TLS_TRUSTSTORE, so bad input fails before DIR is touched.
+TLS_KEYSTORE="" TLS_TRUSTSTORE=""
+check_tls_opts() {
+  local given=0 f certs
+  for f in "$OPT_TLS_CERT" "$OPT_TLS_KEY" "$OPT_TLS_CA"; do [[ -z "$f" ]] || given=$((given + 1)); done
+  if ((given == 0)); then
+    [[ -z "$OPT_TLS_CLIENT_AUTH" ]] || die "--tls-client-auth needs --tls-cert, --tls-key and --tls-ca"
+    return 0
+  fi
+  ((given == 3)) || die "--tls-cert, --tls-key and --tls-ca go together"
+  case "${OPT_TLS_CLIENT_AUTH:-none}" in
+    none | required) ;;
+    *) die "--tls-client-auth must be none or required" ;;
+  esac
+  for f in "$OPT_TLS_CERT" "$OPT_TLS_KEY" "$OPT_TLS_CA"; do
+    [[ -r "$f" ]] || die "cannot read $f"
+  done
+  certs="$(pem_blocks "$OPT_TLS_CERT" CERTIFICATE)"
+  [[ -n "$certs" ]] || die "no PEM certificate in $OPT_TLS_CERT"
+  TLS_TRUSTSTORE="$(pem_blocks "$OPT_TLS_CA" CERTIFICATE)"
+  [[ -n "$TLS_TRUSTSTORE" ]] || die "no PEM certificate in $OPT_TLS_CA"
+  # Key first, then the chain: the layout Kafka's PEM keystore file expects.
+  TLS_KEYSTORE="$(pkcs8_key "$OPT_TLS_KEY")"$'\n'"$certs"
+}
+
+# Prints the PEM blocks of type $2 (e.g. CERTIFICATE) found in file $1.
+pem_blocks() {
+  sed -n "/^-----BEGIN $2-----/,/^-----END $2-----/p" "$1"
+}
+
+# Prints KEY as unencrypted PKCS#8, the only unencrypted form Kafka's PEM
+# keystore parses; PKCS#1 (RSA) and SEC1 (EC) keys are converted.
+pkcs8_key() {
+  local key="$1"
+  if grep -E '^-----BEGIN (RSA |EC )PRIVATE KEY-----' "$key" >/dev/null; then
+    command -v openssl >/dev/null || die "$key is not PKCS#8 and openssl is missing to convert it"
+    openssl pkcs8 -topk8 -nocrypt -in "$key" || die "cannot convert $key to PKCS#8"
+  elif grep -F -e '-----BEGIN PRIVATE KEY-----' "$key" >/dev/null; then
+    pem_blocks "$key" 'PRIVATE KEY'
+  elif grep -F -e '-----BEGIN ENCRYPTED PRIVATE KEY-----' "$key" >/dev/null; then
+    die "$key is encrypted; decrypt it: openssl pkcs8 -in KEY -out PLAIN.key"
+  else
+    die "no PEM private key in $key"
+  fi
+}
+
+# Writes DIR/tls/keystore.pem and truststore.pem from what check_tls_opts
+# read. Copies keep DIR self-contained for start-node; going through a temp
+# file keeps this correct if an input already is one of these files.
+write_tls_files() {
+  local t="$OPT_DIR/tls"
+  mkdir -p "$t"
+  # The keystore holds a private key: readable by the owner only.
+  (umask 077 && printf '%s\n' "$TLS_KEYSTORE" >"$t/keystore.pem.tmp")
+  printf '%s\n' "$TLS_TRUSTSTORE" >"$t/truststore.pem.tmp"
+  mv "$t/keystore.pem.tmp" "$t/keystore.pem"
+  mv "$t/truststore.pem.tmp" "$t/truststore.pem"
 }
 
 # Formats all nodes' storage in parallel (one short JVM each).
@@ -353,7 +488,7 @@ launch_node() {
 # milliseconds; the JVM tool is only a fallback for machines without it.
 live_brokers() {
   local port
-  port="$(broker_port "$1")"
+  port="$(check_port "$1")"
   if command -v kcat >/dev/null; then
     kcat -L -b "127.0.0.1:$port" -m 5 2>/dev/null |
       sed -n 's/^ *\([0-9][0-9]*\) brokers:.*/\1/p'
@@ -367,6 +502,7 @@ node_ready() {
   local id="$1" log
   log="$(node_dir "$id")/server.log"
   tail -c +$((LOG_OFFSET[$id] + 1)) "$log" | grep -F "$STARTED_MSG" >/dev/null || return 1
+  # A bare TCP accept on the SSL listener is enough to show it is bound.
   port_open "$(broker_port "$id")" || return 1
   # Every node that runs must be visible, so a restart is only done once the
   # cluster is whole again (all N after start).
@@ -428,16 +564,23 @@ cmd_start() {
   [[ "$OPT_BROKERS" =~ ^[1-9]$ ]] || die "--brokers must be 1..9 (usually 1 or 3)"
   [[ -n "$OPT_PORT_BASE" ]] || die "--port-base is required"
   ensure_installed
+  check_tls_opts
   mkdir -p "$OPT_DIR"
   reset_dir
   CL_BROKERS="$OPT_BROKERS" CL_PORT_BASE="$OPT_PORT_BASE"
   CL_NODE_ID_BASE="$OPT_NODE_ID_BASE" CL_CLUSTER_ID="$(new_cluster_id)"
+  CL_TLS=0 CL_TLS_CLIENT_AUTH="${OPT_TLS_CLIENT_AUTH:-none}"
+  [[ -z "$TLS_KEYSTORE" ]] || CL_TLS=1
   local p id
-  for ((p = CL_PORT_BASE; p < CL_PORT_BASE + 2 * CL_BROKERS; p++)); do
+  for ((p = CL_PORT_BASE; p < CL_PORT_BASE + $(port_count); p++)); do
     ! port_open "$p" || die "port $p is already in use"
   done
+  ((CL_TLS == 0)) || write_tls_files
+  # start-node restarts from server.properties and DIR/tls as written here;
+  # the tls lines tell it (and status) which port the checks use.
   printf '%s\n' "brokers=$CL_BROKERS" "port_base=$CL_PORT_BASE" \
-    "node_id_base=$CL_NODE_ID_BASE" "cluster_id=$CL_CLUSTER_ID" >"$OPT_DIR/cluster.env"
+    "node_id_base=$CL_NODE_ID_BASE" "cluster_id=$CL_CLUSTER_ID" \
+    "tls=$CL_TLS" "tls_client_auth=$CL_TLS_CLIENT_AUTH" >"$OPT_DIR/cluster.env"
   # Configs are copied so DIR keeps working if the checkout moves.
   cp "$CONF_SRC/log4j2-broker.properties" "$CONF_SRC/log4j2-tools.properties" "$OPT_DIR/"
   local ids
@@ -454,6 +597,8 @@ cmd_start() {
 # single node can start alone, as it needs a controller quorum.
 cmd_start_node() {
   parse_opts "$@"
+  [[ -z "$OPT_TLS_CERT$OPT_TLS_KEY$OPT_TLS_CA$OPT_TLS_CLIENT_AUTH" ]] ||
+    die "start-node reuses the TLS settings of start; --tls-* options are for start"
   load_cluster "$OPT_DIR"
   local ids id
   if [[ -n "$OPT_NODE" ]]; then
@@ -535,12 +680,13 @@ cmd_stop() {
 cmd_status() {
   parse_opts "$@"
   load_cluster "$OPT_DIR"
-  local id pid
+  local id pid proto=""
+  ((CL_TLS == 0)) || proto=" SSL client-auth=$CL_TLS_CLIENT_AUTH"
   for id in $(node_ids); do
     if pid="$(node_pid "$id")"; then
-      echo "node $id running pid $pid 127.0.0.1:$(broker_port "$id")"
+      echo "node $id running pid $pid 127.0.0.1:$(broker_port "$id")$proto"
     else
-      echo "node $id stopped 127.0.0.1:$(broker_port "$id")"
+      echo "node $id stopped 127.0.0.1:$(broker_port "$id")$proto"
     fi
   done
 }

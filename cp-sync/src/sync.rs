@@ -1,20 +1,26 @@
 //! The sync thread: the only place configuration I/O happens. It fetches,
-//! validates, numbers and publishes snapshots; shards only ever receive
-//! finished `Arc<Snapshot>`s and never wait on this thread.
+//! validates, builds the TLS configurations, numbers and publishes
+//! snapshots; shards only ever receive finished `Arc<Snapshot>`s and never
+//! wait on this thread.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use tracing::{error, info};
 
 use crate::config::ConfigErrors;
 use crate::snapshot::Snapshot;
 use crate::source::ConfigSource;
+use crate::tls::{build_tls, tls_fingerprint};
 
 /// Receives every accepted snapshot. The data plane fans it out to its shards
 /// with non-blocking sends.
 pub type Publish = Box<dyn FnMut(Arc<Snapshot>) + Send>;
+
+/// How often the sync thread re-reads certificate files by default.
+pub const DEFAULT_TLS_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
 enum Command {
     Reload,
@@ -44,6 +50,10 @@ pub struct ConfigSync {
     source: Box<dyn ConfigSource>,
     epoch: u64,
     current: Option<Arc<Snapshot>>,
+    tls_watch: Option<Duration>,
+    /// Fingerprint of TLS files that last failed to build, so a broken
+    /// rotation is logged once rather than on every tick until it is fixed.
+    failed_tls: Option<u64>,
 }
 
 impl ConfigSync {
@@ -52,15 +62,29 @@ impl ConfigSync {
             source,
             epoch: 0,
             current: None,
+            tls_watch: Some(DEFAULT_TLS_WATCH_INTERVAL),
+            failed_tls: None,
         }
     }
 
-    /// Fetches once. On success the new snapshot becomes current; on failure
-    /// the current one (if any) stays and the errors are returned.
+    /// How often the running thread re-reads the certificate, key and CA
+    /// files of the current configuration; `Duration::ZERO` turns watching
+    /// off (files are then only read on reload).
+    pub fn with_tls_watch(mut self, interval: Duration) -> Self {
+        self.tls_watch = (!interval.is_zero()).then_some(interval);
+        self
+    }
+
+    /// Fetches once and builds the TLS configurations. On success the new
+    /// snapshot becomes current; on failure (invalid config, or files that
+    /// cannot be read or do not fit) the current one (if any) stays and the
+    /// errors are returned.
     pub fn load(&mut self) -> Result<Arc<Snapshot>, ConfigErrors> {
         let config = self.source.fetch()?;
+        let tls = build_tls(&config)?;
         self.epoch += 1;
-        let snapshot = Snapshot::new(self.epoch, self.source.describe(), config);
+        self.failed_tls = None;
+        let snapshot = Snapshot::new(self.epoch, self.source.describe(), config, tls);
         self.current = Some(snapshot.clone());
         Ok(snapshot)
     }
@@ -81,10 +105,21 @@ impl ConfigSync {
     }
 
     fn run(mut self, commands: Receiver<Command>, mut publish: Publish) {
-        while let Ok(command) = commands.recv() {
+        // A deadline rather than a timeout per wait, so a stream of reload
+        // commands cannot postpone the certificate check forever.
+        let mut next_check = self.tls_watch.map(|interval| Instant::now() + interval);
+        loop {
+            let command = match next_check {
+                Some(deadline) => commands.recv_deadline(deadline),
+                None => commands.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
             match command {
-                Command::Stop => break,
-                Command::Reload => self.reload(&mut publish),
+                Ok(Command::Reload) => self.reload(&mut publish),
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.check_tls(&mut publish);
+                    next_check = self.tls_watch.map(|interval| Instant::now() + interval);
+                }
             }
         }
     }
@@ -101,6 +136,40 @@ impl ConfigSync {
                 // One line, so log pipelines keep the errors with the event.
                 let errors = errors.to_string().replace('\n', "; ");
                 error!(%source, running_epoch = running, %errors, "configuration rejected, keeping the running one");
+            }
+        }
+    }
+
+    /// Certificate rotation: when the files of the current configuration
+    /// changed, rebuild TLS from that configuration (the config source is
+    /// not read again) and publish it as a new snapshot.
+    pub(crate) fn check_tls(&mut self, publish: &mut Publish) {
+        let Some(current) = self.current.clone() else {
+            return;
+        };
+        let fingerprint = tls_fingerprint(&current.config);
+        if fingerprint == current.tls.fingerprint || Some(fingerprint) == self.failed_tls {
+            return;
+        }
+        match build_tls(&current.config) {
+            Ok(tls) => {
+                self.epoch += 1;
+                self.failed_tls = None;
+                let config = current.config.clone();
+                let snapshot = Snapshot::new(self.epoch, current.source.clone(), config, tls);
+                self.current = Some(snapshot.clone());
+                info!(
+                    epoch = snapshot.epoch,
+                    "TLS files changed, new certificates in use"
+                );
+                publish(snapshot);
+            }
+            Err(errors) => {
+                // Files are often replaced one at a time (certificate, then
+                // key); the next change is tried again.
+                self.failed_tls = Some(fingerprint);
+                let errors = errors.to_string().replace('\n', "; ");
+                error!(running_epoch = current.epoch, %errors, "TLS files changed but cannot be used, keeping the running certificates");
             }
         }
     }

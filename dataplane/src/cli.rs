@@ -86,7 +86,11 @@ pub fn main_with(cli: Cli) -> ExitCode {
 }
 
 fn validate(file: &std::path::Path) -> ExitCode {
-    match cp_sync::config::load_config_file(file) {
+    // The TLS files are read too, so a missing or mismatched key shows up
+    // here rather than at start.
+    let checked = cp_sync::config::load_config_file(file)
+        .and_then(|config| cp_sync::tls::build_tls(&config).map(|_| config));
+    match checked {
         Ok(_) => {
             println!("{}: ok", file.display());
             ExitCode::SUCCESS

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::cpus;
 use crate::discovery::{Discovery, DiscoveryMsg};
@@ -53,6 +53,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     let snapshot = sync
         .load()
         .map_err(|e| anyhow!("configuration {} is invalid:\n{e}", opts.config.display()))?;
+    warn_insecure_backends(&snapshot);
     let available = cpus::available_cpus();
     let plan = cpus::plan_shards(opts.shards, opts.cpus.as_deref(), opts.no_pin, &available)?;
     let spare = cpus::spare_cpus(&plan, &available);
@@ -141,12 +142,24 @@ fn start_sync(
             cpus::pin_current_thread_to(&spare);
             pinned = true;
         }
+        warn_insecure_backends(&snapshot);
         let routes = Arc::new(RouteTable::compile(&snapshot));
         shards.send(|| ShardMsg::Routes(routes.clone()));
         let _ = discovery.send(DiscoveryMsg::Config(snapshot));
     });
     sync.spawn(publish)
         .context("cannot start the configuration sync thread")
+}
+
+/// Unverified backend TLS must never go unnoticed: say so at every load.
+fn warn_insecure_backends(snapshot: &Snapshot) {
+    let backends = snapshot.config.backend_clusters.iter();
+    for backend in backends.filter(|b| b.tls.enabled && b.tls.insecure_skip_verify) {
+        warn!(
+            backend = %backend.name,
+            "INSECURE: tls.insecure_skip_verify is on: backend certificates are NOT verified; anyone on the path can impersonate the brokers"
+        );
+    }
 }
 
 fn spawn_shard(

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-/// One backend broker as the backend advertises it, with the address the
-/// discovery thread resolved for it.
+/// A backend address with the host name it was resolved from: the name is
+/// what TLS verifies the backend's certificate against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerEndpoint {
+pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub addr: SocketAddr,
@@ -20,16 +20,16 @@ pub struct BackendTopology {
     pub backend: String,
     pub cluster_id: Option<String>,
     /// Resolved `bootstrap_servers`, in configured order.
-    pub bootstrap: Vec<SocketAddr>,
-    pub brokers: BTreeMap<i32, BrokerEndpoint>,
+    pub bootstrap: Vec<Endpoint>,
+    pub brokers: BTreeMap<i32, Endpoint>,
 }
 
 impl BackendTopology {
-    pub fn broker_addr(&self, node_id: i32) -> Option<SocketAddr> {
-        self.brokers.get(&node_id).map(|b| b.addr)
+    pub fn broker_endpoint(&self, node_id: i32) -> Option<Endpoint> {
+        self.brokers.get(&node_id).cloned()
     }
 
-    /// Same brokers at the same addresses (cluster id and bootstrap list aside).
+    /// Same brokers at the same addresses (cluster id aside).
     pub fn same_brokers(&self, other: &BackendTopology) -> bool {
         self.brokers == other.brokers && self.bootstrap == other.bootstrap
     }

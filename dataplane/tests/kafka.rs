@@ -18,10 +18,8 @@ mod leaks;
 mod lifecycle;
 mod support;
 
-use std::sync::Arc;
-
-use libtest_mimic::{Arguments, Trial};
 use support::gateway::Gateway;
+use support::harness::{self, TestFn};
 use support::kafka::{KafkaCluster, NODE_ID_BASE};
 
 pub struct Env {
@@ -29,12 +27,8 @@ pub struct Env {
     pub gateway: Gateway,
 }
 
-type TestFn = fn(&Env);
-
 fn main() {
-    let mut args = Arguments::from_args();
-    args.test_threads = Some(1);
-    let tests: Vec<(&str, TestFn)> = vec![
+    let tests: &[(&str, TestFn<Env>)] = &[
         (
             "java_clients_round_trip_with_consumer_group",
             clients::java_round_trip,
@@ -73,50 +67,14 @@ fn main() {
             failover::broker_stop_during_run,
         ),
     ];
-    let wanted: Vec<&(&str, TestFn)> = tests
-        .iter()
-        .filter(|(name, _)| !args.is_ignored_or_filtered(name))
-        .collect();
-    if wanted.is_empty() || args.list {
-        let trials = tests
-            .iter()
-            .map(|(name, _)| Trial::test(*name, || Ok(())))
-            .collect();
-        libtest_mimic::run(&args, trials).exit();
-    }
-    let cluster = KafkaCluster::start(3);
-    let gateway = Gateway::start_port_mapping(
-        &cluster.bootstrap,
-        3,
-        NODE_ID_BASE,
-        &["--shards", "2", "--no-pin"],
-    );
-    let env = Arc::new(Env { cluster, gateway });
-    let trials = tests
-        .iter()
-        .map(|&(name, test)| {
-            let env = env.clone();
-            Trial::test(name, move || {
-                test(&env);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(env);
-    conclusion.exit();
-}
-
-trait FilterExt {
-    fn is_ignored_or_filtered(&self, name: &str) -> bool;
-}
-
-impl FilterExt for Arguments {
-    fn is_ignored_or_filtered(&self, name: &str) -> bool {
-        match &self.filter {
-            Some(filter) if self.exact => filter != name,
-            Some(filter) => !name.contains(filter.as_str()),
-            None => false,
-        }
-    }
+    harness::run(tests, || {
+        let cluster = KafkaCluster::start(3);
+        let gateway = Gateway::start_port_mapping(
+            &cluster.bootstrap,
+            3,
+            NODE_ID_BASE,
+            &["--shards", "2", "--no-pin"],
+        );
+        Env { cluster, gateway }
+    });
 }

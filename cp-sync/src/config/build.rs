@@ -14,14 +14,15 @@ use super::errors::{DocPath, ErrorList};
 use super::origins::{ListenerOrigin, Origins};
 use super::ports::PortRange;
 use super::raw::{
-    RawBackendCluster, RawDocument, RawEmpty, RawForward, RawListener, RawPortMapping,
+    RawBackendCluster, RawDocument, RawEmpty, RawListener, RawPolicy, RawPortMapping,
     RawVirtualCluster,
 };
 use super::schema::{
     default_addresses, default_virtual_authentication, BackendAuthentication, BackendCluster,
-    BackendTls, Config, Destination, HostMapping, Listener, ListenerPolicy, PortMapping,
-    VirtualAuthentication, VirtualCluster, DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
+    Config, Destination, HostMapping, Listener, ListenerPolicy, PortMapping, VirtualAuthentication,
+    VirtualCluster, DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
 };
+use super::tls_build::{backend_tls, build_sni_mapping, build_tls_server};
 
 pub(crate) fn build_config(document: &Value, errors: &mut ErrorList) -> (Config, Origins) {
     let mut config = Config::default();
@@ -102,14 +103,11 @@ fn build_backend(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<
         }
         None => BackendAuthentication::default(),
     };
-    let tls = BackendTls {
-        enabled: raw.tls.and_then(|tls| tls.enabled).unwrap_or(false),
-    };
     Some(BackendCluster {
         name: raw.name,
         bootstrap_servers: raw.bootstrap_servers,
         authentication,
-        tls,
+        tls: backend_tls(raw.tls),
         metadata_update_interval_seconds: raw
             .metadata_update_interval_seconds
             .unwrap_or(DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS),
@@ -225,19 +223,17 @@ fn build_policy(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<L
     let (tag, rest) = split_tag(value, at, errors)?;
     match tag.as_str() {
         "forward_to_virtual_cluster" => {
-            let raw: RawForward = decode(&rest, at, errors)?;
+            let raw: RawPolicy = decode(&rest, at, errors)?;
             let mapping = build_host_mapping(&raw.config, &at.key("config"), errors)?;
             Some(ListenerPolicy::ForwardToVirtualCluster(mapping))
         }
         "tls_server" => {
-            errors.push(
-                at.key("type"),
-                "tls_server is not supported yet; remove this policy and use a plaintext listener",
-            );
-            None
+            let raw: RawPolicy = decode(&rest, at, errors)?;
+            let tls = build_tls_server(&raw.config, &at.key("config"), errors)?;
+            Some(ListenerPolicy::TlsServer(tls))
         }
         _ => {
-            let supported = ["forward_to_virtual_cluster"];
+            let supported = ["forward_to_virtual_cluster", "tls_server"];
             errors.push(
                 at.key("type"),
                 unknown_type_message("policy", &tag, &supported),
@@ -259,12 +255,9 @@ fn build_host_mapping(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Op
                 min_broker_id: raw.min_broker_id.unwrap_or(0),
             }))
         }
-        "sni" => {
-            errors.push(at.key("type"), "sni is not supported yet; use port_mapping");
-            None
-        }
+        "sni" => build_sni_mapping(&rest, at, errors).map(HostMapping::Sni),
         _ => {
-            let message = unknown_type_message("host mapping", &tag, &["port_mapping"]);
+            let message = unknown_type_message("host mapping", &tag, &["port_mapping", "sni"]);
             errors.push(at.key("type"), message);
             None
         }

@@ -3,11 +3,14 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::errors::ErrorList;
+use super::errors::{DocPath, ErrorList};
 use super::origins::Origins;
 use super::ports::{ListenerPorts, PortRange};
-use super::schema::{BootstrapPort, Config, HostMapping, Listener, ListenerPolicy, PortMapping};
-use super::syntax::check_host;
+use super::schema::{
+    BootstrapPort, Config, HostMapping, Listener, ListenerPolicy, PortMapping, SniMapping,
+};
+use super::syntax::{check_host, check_sni_suffix};
+use super::tls_checks::check_tls_server;
 use super::validate::{check_name, check_unique};
 
 pub(crate) fn check_listeners(config: &Config, origins: &Origins, errors: &mut ErrorList) {
@@ -90,6 +93,17 @@ fn first_overlap(range: &PortRange, others: &[PortRange]) -> Option<(usize, Port
         .find_map(|(m, other)| range.intersection(other).map(|shared| (m, shared)))
 }
 
+/// What one listener's policies add up to, checked once all are seen.
+#[derive(Default)]
+struct PolicySummary {
+    forwards: usize,
+    tls_servers: usize,
+    /// Index of the first `sni` forward policy.
+    sni: Option<usize>,
+    /// Index of the first `tls_server` policy with `allow_plaintext`.
+    plaintext: Option<usize>,
+}
+
 fn check_policies(
     listener: &Listener,
     i: usize,
@@ -97,40 +111,115 @@ fn check_policies(
     virtual_clusters: &HashSet<&str>,
     errors: &mut ErrorList,
 ) {
-    let mut forwards = 0;
+    let mut summary = PolicySummary::default();
     for (j, policy) in listener.policies.iter().enumerate() {
-        let ListenerPolicy::ForwardToVirtualCluster(HostMapping::PortMapping(mapping)) = policy;
-        forwards += 1;
-        if forwards > 1 {
-            errors.push(
-                origins.policy(i, j),
-                "a listener takes exactly one forward_to_virtual_cluster policy; remove this one",
-            );
+        let at = origins.policy(i, j);
+        match policy {
+            ListenerPolicy::ForwardToVirtualCluster(mapping) => {
+                summary.forwards += 1;
+                if summary.forwards > 1 {
+                    errors.push(
+                        at.clone(),
+                        "a listener takes exactly one forward_to_virtual_cluster policy; \
+                         remove this one",
+                    );
+                }
+                match mapping {
+                    HostMapping::PortMapping(mapping) => {
+                        let context = (listener, i, origins, virtual_clusters);
+                        check_port_mapping(mapping, &at.key("config"), context, errors);
+                    }
+                    HostMapping::Sni(mapping) => {
+                        summary.sni.get_or_insert(j);
+                        check_sni_mapping(mapping, &at.key("config"), errors);
+                    }
+                }
+            }
+            ListenerPolicy::TlsServer(tls) => {
+                summary.tls_servers += 1;
+                if summary.tls_servers > 1 {
+                    errors.push(
+                        at.clone(),
+                        "a listener takes at most one tls_server policy; remove this one",
+                    );
+                }
+                if tls.allow_plaintext {
+                    summary.plaintext.get_or_insert(j);
+                }
+                check_tls_server(tls, &at.key("config"), errors);
+            }
         }
-        let at = origins.policy(i, j).key("config");
-        let destination = mapping.destination.name.as_str();
-        if !virtual_clusters.contains(destination)
-            && !origins.broken_virtual_cluster_names.contains(destination)
-        {
-            errors.push(
-                at.key("destination").key("name"),
-                format!("no virtual cluster named \"{destination}\""),
-            );
-        }
-        if let Err(message) = check_host(&mapping.advertised_host) {
-            let message = format!("{message}; set the host clients should connect to");
-            errors.push(at.key("advertised_host"), message);
-        }
-        if mapping.min_broker_id < 0 {
-            errors.push(at.key("min_broker_id"), "must be >= 0");
-        }
-        check_broker_room(listener, mapping, i, origins, errors);
     }
+    check_policy_combination(&summary, i, origins, errors);
+}
+
+/// Rules across policies. A policy that failed to decode might have been
+/// the missing one, so "missing" is only reported for complete lists.
+fn check_policy_combination(
+    summary: &PolicySummary,
+    i: usize,
+    origins: &Origins,
+    errors: &mut ErrorList,
+) {
     let complete = origins.policies_complete(i);
-    if complete && forwards == 0 {
+    if complete && summary.forwards == 0 {
         errors.push(
             origins.listener(i).key("policies"),
             "needs exactly one forward_to_virtual_cluster policy naming a virtual cluster",
+        );
+    }
+    let Some(sni) = summary.sni else {
+        return;
+    };
+    if complete && summary.tls_servers == 0 {
+        errors.push(
+            origins.policy(i, sni).key("config").key("type"),
+            "an sni host mapping routes by the TLS server name, so the listener needs a \
+             tls_server policy; add one or use port_mapping",
+        );
+    }
+    if let Some(j) = summary.plaintext {
+        errors.push(
+            origins.policy(i, j).key("config").key("allow_plaintext"),
+            "plaintext connections carry no server name for the sni host mapping to route \
+             by; set allow_plaintext: false or use port_mapping",
+        );
+    }
+}
+
+fn check_port_mapping(
+    mapping: &PortMapping,
+    at: &DocPath,
+    (listener, i, origins, virtual_clusters): (&Listener, usize, &Origins, &HashSet<&str>),
+    errors: &mut ErrorList,
+) {
+    let destination = mapping.destination.name.as_str();
+    if !virtual_clusters.contains(destination)
+        && !origins.broken_virtual_cluster_names.contains(destination)
+    {
+        errors.push(
+            at.key("destination").key("name"),
+            format!("no virtual cluster named \"{destination}\""),
+        );
+    }
+    if let Err(message) = check_host(&mapping.advertised_host) {
+        let message = format!("{message}; set the host clients should connect to");
+        errors.push(at.key("advertised_host"), message);
+    }
+    if mapping.min_broker_id < 0 {
+        errors.push(at.key("min_broker_id"), "must be >= 0");
+    }
+    check_broker_room(listener, mapping, i, origins, errors);
+}
+
+fn check_sni_mapping(mapping: &SniMapping, at: &DocPath, errors: &mut ErrorList) {
+    if let Err(message) = check_sni_suffix(&mapping.sni_suffix) {
+        errors.push(at.key("sni_suffix"), message);
+    }
+    if mapping.advertised_port == 0 {
+        errors.push(
+            at.key("advertised_port"),
+            "port 0 is out of range 1-65535; write the port clients connect to",
         );
     }
 }

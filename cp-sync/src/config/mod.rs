@@ -18,7 +18,11 @@ mod parse;
 mod ports;
 mod raw;
 mod schema;
+mod sni;
 mod syntax;
+mod tls_build;
+mod tls_checks;
+mod tls_version;
 mod validate;
 
 #[cfg(test)]
@@ -26,13 +30,17 @@ mod tests;
 
 pub use document::ConfigFormat;
 pub use errors::{ConfigError, ConfigErrors};
+pub(crate) use errors::{DocPath, ErrorList};
 pub use mapping::{broker_port, port_target, PortTarget};
 pub use parse::{load_config_file, parse_config_str};
 pub use ports::{ListenerPorts, PortRange};
 pub use schema::{
-    AclMode, BackendAuthentication, BackendCluster, BackendTls, BootstrapPort, Config, Destination,
-    HostMapping, Listener, ListenerPolicy, PortMapping, VirtualAuthentication, VirtualCluster,
+    AclMode, BackendAuthentication, BackendCluster, BackendTls, BootstrapPort, BrokerHostFormat,
+    CertificateSource, ClientAuthMode, ClientAuthentication, Config, Destination, HostMapping,
+    Listener, ListenerPolicy, PemSource, PortMapping, PrincipalSource, SniMapping, TlsServer,
+    TlsVersion, TlsVersions, VirtualAuthentication, VirtualCluster,
     DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
 };
+pub use sni::SniRoute;
 pub use syntax::parse_host_port;
 pub use validate::validate;

@@ -8,7 +8,9 @@
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::schema::{AclMode, BootstrapPort};
+use super::schema::{
+    AclMode, BootstrapPort, BrokerHostFormat, ClientAuthMode, PrincipalSource, TlsVersion,
+};
 
 #[derive(Deserialize)]
 #[serde(expecting = "a mapping with backend_clusters, virtual_clusters and listeners")]
@@ -32,6 +34,24 @@ pub(super) struct RawBackendCluster {
 #[serde(expecting = "a mapping like {enabled: false}")]
 pub(super) struct RawBackendTls {
     pub enabled: Option<bool>,
+    pub ca_bundle: Option<String>,
+    pub insecure_skip_verify: Option<bool>,
+    pub tls_versions: Option<RawTlsVersions>,
+    pub client_identity: Option<RawCertificateSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a mapping like {min: \"1.2\", max: \"1.3\"}")]
+pub(super) struct RawTlsVersions {
+    pub min: Option<TlsVersion>,
+    pub max: Option<TlsVersion>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a mapping like {certificate: /path/cert.pem, key: /path/key.pem}")]
+pub(super) struct RawCertificateSource {
+    pub certificate: String,
+    pub key: String,
 }
 
 #[derive(Deserialize)]
@@ -63,11 +83,40 @@ pub(super) struct RawListener {
     pub policies: Option<Vec<Value>>,
 }
 
-/// A `forward_to_virtual_cluster` policy without its `type`.
+/// A listener policy without its `type`.
 #[derive(Deserialize)]
 #[serde(expecting = "a mapping with a config")]
-pub(super) struct RawForward {
+pub(super) struct RawPolicy {
     pub config: Value,
+}
+
+/// A `tls_server` config. Certificates stay raw so each is decoded (and
+/// its errors reported) on its own.
+#[derive(Deserialize)]
+#[serde(expecting = "a tls_server config mapping")]
+pub(super) struct RawTlsServer {
+    pub certificates: Vec<Value>,
+    pub versions: Option<RawTlsVersions>,
+    pub allow_plaintext: Option<bool>,
+    pub client_authentication: Option<RawClientAuthentication>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a mapping like {mode: required, trust_bundles: [...]}")]
+pub(super) struct RawClientAuthentication {
+    pub mode: Option<ClientAuthMode>,
+    pub trust_bundles: Option<Vec<String>>,
+    pub principal: Option<PrincipalSource>,
+}
+
+/// An `sni` config without its `type`. The port is read wide so an out of
+/// range value gets a port message rather than a bare integer type error.
+#[derive(Deserialize)]
+#[serde(expecting = "an sni config mapping")]
+pub(super) struct RawSniMapping {
+    pub sni_suffix: String,
+    pub advertised_port: i64,
+    pub broker_host_format: Option<BrokerHostFormat>,
 }
 
 /// A `port_mapping` config without its `type`.

@@ -7,13 +7,17 @@
 //!
 //! Values the schema already names but sluice does not implement yet are
 //! rejected during parsing (authentication schemes other than `anonymous`,
-//! `namespace`, virtual cluster policy chains, `tls_server`, `sni`) or by
-//! [`validate`] (`acl_mode: enforce_on_gateway`, `tls.enabled: true`).
+//! `namespace`, virtual cluster policy chains) or by [`validate`]
+//! (`acl_mode: enforce_on_gateway`).
+//!
+//! TLS settings name their certificates and keys ([`PemSource`]); the files
+//! are read by [`build_tls`](crate::tls::build_tls), never by a shard.
 //!
 //! [`parse_config_str`]: crate::config::parse_config_str
 //! [`load_config_file`]: crate::config::load_config_file
 //! [`validate`]: crate::config::validate
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
@@ -61,11 +65,27 @@ pub enum BackendAuthentication {
     Anonymous,
 }
 
+/// TLS from the gateway to a backend cluster. With `enabled: false` the
+/// other fields are ignored (kept so TLS can be switched off and on again
+/// without rewriting them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendTls {
     #[serde(default)]
     pub enabled: bool,
+    /// CA certificates that sign the brokers' certificates; `None` trusts
+    /// the public web PKI roots (webpki-roots).
+    #[serde(default)]
+    pub ca_bundle: Option<PemSource>,
+    /// Accepts any broker certificate (handshake signatures are still
+    /// checked). Dangerous: anyone on the path can impersonate the backend.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    #[serde(default)]
+    pub tls_versions: TlsVersions,
+    /// Certificate and key the gateway presents when brokers ask for one.
+    #[serde(default)]
+    pub client_identity: Option<CertificateSource>,
 }
 
 /// What clients see as a Kafka cluster: a view onto one backend cluster.
@@ -152,13 +172,19 @@ impl Listener {
 
     /// The listener's host mapping; a validated listener has exactly one.
     pub fn host_mapping(&self) -> Option<&HostMapping> {
-        // `find_map` again once there are policies of other kinds.
-        self.policies
-            .iter()
-            .map(|policy| match policy {
-                ListenerPolicy::ForwardToVirtualCluster(mapping) => mapping,
-            })
-            .next()
+        self.policies.iter().find_map(|policy| match policy {
+            ListenerPolicy::ForwardToVirtualCluster(mapping) => Some(mapping),
+            ListenerPolicy::TlsServer(_) => None,
+        })
+    }
+
+    /// The listener's TLS termination settings; a validated listener has at
+    /// most one, and `None` means plaintext.
+    pub fn tls_server(&self) -> Option<&TlsServer> {
+        self.policies.iter().find_map(|policy| match policy {
+            ListenerPolicy::TlsServer(tls) => Some(tls),
+            ListenerPolicy::ForwardToVirtualCluster(_) => None,
+        })
     }
 }
 
@@ -166,8 +192,10 @@ impl Listener {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "config", rename_all = "snake_case")]
 pub enum ListenerPolicy {
-    /// Sends the listener's connections to one virtual cluster.
+    /// Sends the listener's connections to virtual clusters.
     ForwardToVirtualCluster(HostMapping),
+    /// Terminates TLS on the listener's ports.
+    TlsServer(TlsServer),
 }
 
 /// How brokers are told apart on a listener (DESIGN.md section 3).
@@ -175,13 +203,16 @@ pub enum ListenerPolicy {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HostMapping {
     PortMapping(PortMapping),
+    Sni(SniMapping),
 }
 
 impl HostMapping {
-    /// The virtual cluster the mapping forwards to.
-    pub fn destination(&self) -> &Destination {
+    /// The one virtual cluster a port mapping forwards to; `None` for an SNI
+    /// mapping, which serves every virtual cluster by its `dns_label`.
+    pub fn destination(&self) -> Option<&Destination> {
         match self {
-            HostMapping::PortMapping(mapping) => &mapping.destination,
+            HostMapping::PortMapping(mapping) => Some(&mapping.destination),
+            HostMapping::Sni(_) => None,
         }
     }
 }
@@ -210,4 +241,183 @@ pub enum BootstrapPort {
     AtStart,
     /// No bootstrap port; the first port is broker `min_broker_id`.
     None,
+}
+
+/// One port for every broker of every virtual cluster, told apart by the TLS
+/// server name (SNI); see [`SniMapping::bootstrap_host`] for the names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SniMapping {
+    /// Ends every host name, e.g. `.kafka.example.com`; starts with a dot.
+    pub sni_suffix: String,
+    /// The port written into responses next to the SNI host names.
+    pub advertised_port: u16,
+    #[serde(default)]
+    pub broker_host_format: BrokerHostFormat,
+}
+
+/// How SNI host names are put together from the virtual cluster's
+/// `dns_label`, the broker and the suffix.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerHostFormat {
+    /// `bootstrap.<dns_label><sni_suffix>`, `broker-<id>.<dns_label><sni_suffix>`:
+    /// one DNS zone (and wildcard certificate) per virtual cluster.
+    #[default]
+    PerClusterSuffix,
+    /// `bootstrap-<dns_label><sni_suffix>`, `broker-<id>-<dns_label><sni_suffix>`:
+    /// one wildcard certificate covers every virtual cluster.
+    SharedSuffix,
+}
+
+/// TLS termination on a listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsServer {
+    /// Chosen by the client's SNI against each certificate's DNS names; the
+    /// first one serves clients without SNI or with a name none covers.
+    pub certificates: Vec<CertificateSource>,
+    #[serde(default)]
+    pub versions: TlsVersions,
+    /// Also accept plaintext Kafka connections on the same ports.
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    #[serde(default)]
+    pub client_authentication: ClientAuthentication,
+}
+
+/// A certificate chain (end-entity first) and its private key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSource {
+    pub certificate: PemSource,
+    pub key: PemSource,
+}
+
+/// A file path, or inline PEM text when it starts with `-----BEGIN`.
+///
+/// `Debug` shows a path but never inline text, which may be a private key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PemSource(pub String);
+
+impl PemSource {
+    pub fn new(source: impl Into<String>) -> Self {
+        Self(source.into())
+    }
+
+    /// True when the value is PEM text rather than a path.
+    pub fn is_inline(&self) -> bool {
+        self.0.trim_start().starts_with("-----BEGIN")
+    }
+
+    /// The path, or `inline PEM`, for messages.
+    pub fn describe(&self) -> String {
+        if self.is_inline() {
+            "inline PEM".to_owned()
+        } else {
+            self.0.clone()
+        }
+    }
+}
+
+impl fmt::Debug for PemSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_inline() {
+            write!(f, "PemSource(<inline PEM, {} bytes>)", self.0.len())
+        } else {
+            f.debug_tuple("PemSource").field(&self.0).finish()
+        }
+    }
+}
+
+/// The TLS protocol versions offered, `min` to `max` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsVersions {
+    #[serde(default = "TlsVersion::lowest")]
+    pub min: TlsVersion,
+    #[serde(default = "TlsVersion::highest")]
+    pub max: TlsVersion,
+}
+
+impl Default for TlsVersions {
+    fn default() -> Self {
+        Self {
+            min: TlsVersion::lowest(),
+            max: TlsVersion::highest(),
+        }
+    }
+}
+
+/// A TLS protocol version; written `"1.2"` or `"1.3"` (`TLSv1.2` and an
+/// unquoted YAML `1.2` are read too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum TlsVersion {
+    #[serde(rename = "1.2")]
+    V1_2,
+    #[serde(rename = "1.3")]
+    V1_3,
+}
+
+impl TlsVersion {
+    pub fn lowest() -> Self {
+        TlsVersion::V1_2
+    }
+
+    pub fn highest() -> Self {
+        TlsVersion::V1_3
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsVersion::V1_2 => "1.2",
+            TlsVersion::V1_3 => "1.3",
+        })
+    }
+}
+
+/// Whether and how clients present certificates to a `tls_server` listener.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAuthentication {
+    #[serde(default)]
+    pub mode: ClientAuthMode,
+    /// CA certificates that sign client certificates; ignored with mode none.
+    #[serde(default)]
+    pub trust_bundles: Vec<PemSource>,
+    #[serde(default)]
+    pub principal: PrincipalSource,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMode {
+    /// No client certificate is asked for.
+    #[default]
+    None,
+    /// Asked for; a client without one is let in, one with an untrusted one
+    /// is refused.
+    Requested,
+    /// A certificate signed by a trust bundle is needed to connect.
+    Required,
+}
+
+/// Which part of a client certificate names the client (its principal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalSource {
+    /// The subject's common name (CN).
+    #[default]
+    SubjectCn,
+    /// The whole subject in RFC 4514 form (`CN=alice,OU=eng,O=Example`).
+    Subject,
+    /// The first DNS name in the subject alternative names.
+    SanDns,
+    /// The first URI in the subject alternative names (e.g. a SPIFFE id).
+    SanUri,
+    /// The first e-mail address in the subject alternative names.
+    SanEmail,
 }

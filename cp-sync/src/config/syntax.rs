@@ -98,3 +98,56 @@ pub fn parse_host_port(text: &str) -> Result<(&str, u16), String> {
         )),
     }
 }
+
+/// An SNI suffix: a dot, then a DNS name of lowercase labels (SNI names are
+/// compared in lowercase, and certificates name hosts that way).
+pub(crate) fn check_sni_suffix(suffix: &str) -> Result<(), String> {
+    let example = "e.g. \".kafka.example.com\"";
+    if suffix.is_empty() {
+        return Err(format!("must not be empty; write a DNS suffix, {example}"));
+    }
+    let Some(name) = suffix.strip_prefix('.') else {
+        return Err(format!(
+            "\"{suffix}\" must start with '.', {example}; host names are the prefix \
+             followed by the suffix as written"
+        ));
+    };
+    if name.len() > 200 {
+        return Err(format!(
+            "\"{suffix}\" is {} characters long; leave room for the broker and cluster \
+             labels within DNS's 253",
+            suffix.len()
+        ));
+    }
+    for label in name.split('.') {
+        check_suffix_label(suffix, label)?;
+    }
+    Ok(())
+}
+
+fn check_suffix_label(suffix: &str, label: &str) -> Result<(), String> {
+    if label.is_empty() {
+        return Err(format!(
+            "\"{suffix}\" has an empty DNS label; write labels separated by single dots, \
+             with none at the end"
+        ));
+    }
+    if label.len() > 63 {
+        return Err(format!(
+            "\"{suffix}\" has a label of {} characters; a DNS label has at most 63",
+            label.len()
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if let Some(bad) = label.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "\"{suffix}\" contains {bad:?}; use only lowercase letters, digits, '-' and '.'"
+        ));
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Err(format!(
+            "\"{suffix}\" has the label \"{label}\", which starts or ends with '-'"
+        ));
+    }
+    Ok(())
+}

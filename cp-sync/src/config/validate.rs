@@ -7,6 +7,7 @@ use super::listeners::check_listeners;
 use super::origins::Origins;
 use super::schema::{AclMode, Config};
 use super::syntax::{check_dns_label, parse_host_port};
+use super::tls_checks::check_backend_tls;
 
 /// Checks a typed config (one built in code, or received by the control
 /// plane); [`parse_config_str`](super::parse_config_str) runs the same checks.
@@ -76,12 +77,7 @@ fn check_backends(config: &Config, origins: &Origins, errors: &mut ErrorList) {
                 errors.push(at.key("bootstrap_servers").index(k), message);
             }
         }
-        if backend.tls.enabled {
-            errors.push(
-                at.key("tls").key("enabled"),
-                "backend TLS is not supported yet; set enabled: false",
-            );
-        }
+        check_backend_tls(&backend.tls, &at.key("tls"), errors);
         if backend.metadata_update_interval_seconds < 1 {
             errors.push(at.key("metadata_update_interval_seconds"), "must be >= 1");
         }

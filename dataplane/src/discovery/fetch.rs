@@ -3,8 +3,12 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::ServerName;
+
+use crate::topology::Endpoint;
 use sluice_wire::discovery::{
     choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
     encode_metadata_request, BackendBroker,
@@ -30,6 +34,13 @@ pub enum FetchError {
     },
     #[error("{addr}: response frame of {len} bytes is not plausible")]
     BadFrame { addr: SocketAddr, len: i64 },
+    #[error("{addr}: {host:?} is not a valid TLS server name")]
+    ServerName { addr: SocketAddr, host: String },
+    #[error("{addr}: TLS: {source}")]
+    Tls {
+        addr: SocketAddr,
+        source: rustls::Error,
+    },
 }
 
 /// Brokers and cluster id as one backend broker reported them.
@@ -38,29 +49,61 @@ pub struct FetchedMetadata {
     pub brokers: Vec<BackendBroker>,
 }
 
-pub fn resolve(host_port: &str) -> Result<Vec<SocketAddr>, FetchError> {
-    host_port
-        .to_socket_addrs()
-        .map(|addrs| addrs.collect())
-        .map_err(|e| FetchError::Resolve(host_port.to_string(), e.to_string()))
+/// Resolves a host and port (DNS happens here, on the discovery thread).
+pub fn resolve(host: &str, port: u16) -> Result<Vec<Endpoint>, FetchError> {
+    let resolve_error =
+        |e: std::io::Error| FetchError::Resolve(format!("{host}:{port}"), e.to_string());
+    let addrs = (host, port).to_socket_addrs().map_err(resolve_error)?;
+    Ok(addrs
+        .map(|addr| Endpoint {
+            host: host.to_string(),
+            port,
+            addr,
+        })
+        .collect())
 }
 
-pub fn fetch_metadata(addr: SocketAddr, timeout: Duration) -> Result<FetchedMetadata, FetchError> {
+/// One Metadata round trip; over TLS when the backend has a TLS config,
+/// verifying the certificate against `host`.
+pub fn fetch_metadata(
+    endpoint: &Endpoint,
+    timeout: Duration,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<FetchedMetadata, FetchError> {
+    let addr = endpoint.addr;
     let io = |source| FetchError::Io { addr, source };
-    let wire = |source| FetchError::Wire { addr, source };
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
+    let stream = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
     stream.set_write_timeout(Some(timeout)).map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
+    let Some(config) = tls else {
+        return exchange(stream, addr);
+    };
+    let name = ServerName::try_from(endpoint.host.clone()).map_err(|_| FetchError::ServerName {
+        addr,
+        host: endpoint.host.clone(),
+    })?;
+    let session = rustls::ClientConnection::new(config.clone(), name)
+        .map_err(|source| FetchError::Tls { addr, source })?;
+    exchange(rustls::StreamOwned::new(session, stream), addr)
+}
 
+fn exchange(
+    mut stream: impl Read + Write,
+    addr: SocketAddr,
+) -> Result<FetchedMetadata, FetchError> {
+    let io = |source| FetchError::Io { addr, source };
+    let wire = |source| FetchError::Wire { addr, source };
     stream
         .write_all(&encode_api_versions_request(1))
         .map_err(io)?;
+    stream.flush().map_err(io)?;
     let body = read_frame(&mut stream, addr)?;
     let version = choose_metadata_version(&body, 0).map_err(wire)?;
 
     let request = encode_metadata_request(2, version).map_err(wire)?;
     stream.write_all(&request).map_err(io)?;
+    stream.flush().map_err(io)?;
     let body = read_frame(&mut stream, addr)?;
     let (cluster_id, brokers) = decode_metadata_brokers(&body.into(), version).map_err(wire)?;
     Ok(FetchedMetadata {
@@ -69,7 +112,7 @@ pub fn fetch_metadata(addr: SocketAddr, timeout: Duration) -> Result<FetchedMeta
     })
 }
 
-fn read_frame(stream: &mut TcpStream, addr: SocketAddr) -> Result<Vec<u8>, FetchError> {
+fn read_frame(stream: &mut impl Read, addr: SocketAddr) -> Result<Vec<u8>, FetchError> {
     let mut prefix = [0u8; 4];
     stream
         .read_exact(&mut prefix)

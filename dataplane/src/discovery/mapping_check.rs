@@ -10,9 +10,16 @@ use crate::topology::BackendTopology;
 
 pub fn warn_unmapped(snapshot: &Snapshot, topology: &BackendTopology) {
     let routes = RouteTable::compile(snapshot);
-    for route in routes.listeners().filter(|r| r.backend == topology.backend) {
+    for route in routes.listeners() {
+        if !route
+            .clusters()
+            .iter()
+            .any(|c| c.backend == topology.backend)
+        {
+            continue;
+        }
         for &node in topology.brokers.keys() {
-            if let Err(reason) = route.broker_port(node) {
+            if let Some(reason) = route.broker_unmapped(node) {
                 error!(listener = %route.listener, backend = %topology.backend, "{reason}");
             }
         }

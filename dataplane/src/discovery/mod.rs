@@ -16,7 +16,7 @@ use cp_sync::Snapshot;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tracing::{debug, info, warn};
 
-use crate::topology::{BackendTopology, BrokerEndpoint};
+use crate::topology::{BackendTopology, Endpoint};
 
 pub use fetch::{fetch_metadata, FetchError};
 
@@ -42,6 +42,7 @@ pub type PublishTopology = Box<dyn FnMut(Arc<BackendTopology>) + Send>;
 
 struct BackendState {
     config: BackendCluster,
+    tls: Option<Arc<rustls::ClientConfig>>,
     topology: Option<Arc<BackendTopology>>,
     next_due: Instant,
     last_fetch: Option<Instant>,
@@ -133,10 +134,17 @@ impl Discovery {
     fn apply_config(&mut self, snapshot: Arc<Snapshot>) {
         let mut next = HashMap::new();
         for backend in &snapshot.config.backend_clusters {
+            let tls = snapshot.tls.backends.get(&backend.name).cloned();
+            let same_tls = |old: &BackendState| match (&old.tls, &tls) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
             let state = match self.backends.remove(&backend.name) {
-                Some(old) if old.config == *backend => old,
+                Some(old) if old.config == *backend && same_tls(&old) => old,
                 _ => BackendState {
                     config: backend.clone(),
+                    tls,
                     topology: None,
                     next_due: Instant::now(),
                     last_fetch: None,
@@ -159,7 +167,7 @@ impl Discovery {
             return;
         };
         state.last_fetch = Some(Instant::now());
-        match discover(&state.config) {
+        match discover(&state.config, state.tls.as_ref()) {
             Ok(topology) => {
                 let interval = Duration::from_secs(state.config.metadata_update_interval_seconds);
                 state.next_due = Instant::now() + interval;
@@ -182,18 +190,25 @@ impl Discovery {
 }
 
 /// Asks each bootstrap server in turn until one answers.
-fn discover(backend: &BackendCluster) -> Result<BackendTopology, FetchError> {
+fn discover(
+    backend: &BackendCluster,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<BackendTopology, FetchError> {
     let mut bootstrap = Vec::new();
     let mut last_error = None;
     for server in &backend.bootstrap_servers {
-        match fetch::resolve(&server.to_string()) {
-            Ok(addrs) => bootstrap.extend(addrs),
+        let Ok((host, port)) = cp_sync::config::parse_host_port(server) else {
+            last_error = Some(FetchError::Resolve(server.clone(), "not host:port".into()));
+            continue;
+        };
+        match fetch::resolve(host, port) {
+            Ok(endpoints) => bootstrap.extend(endpoints),
             Err(e) => last_error = Some(e),
         }
     }
-    for addr in bootstrap.clone() {
-        match fetch_metadata(addr, FETCH_TIMEOUT) {
-            Ok(metadata) => return build_topology(backend, bootstrap, metadata),
+    for endpoint in &bootstrap {
+        match fetch_metadata(endpoint, FETCH_TIMEOUT, tls) {
+            Ok(metadata) => return Ok(build_topology(backend, bootstrap.clone(), metadata)),
             Err(e) => last_error = Some(e),
         }
     }
@@ -204,30 +219,29 @@ fn discover(backend: &BackendCluster) -> Result<BackendTopology, FetchError> {
 
 fn build_topology(
     backend: &BackendCluster,
-    bootstrap: Vec<std::net::SocketAddr>,
+    bootstrap: Vec<Endpoint>,
     metadata: fetch::FetchedMetadata,
-) -> Result<BackendTopology, FetchError> {
+) -> BackendTopology {
     let mut brokers = std::collections::BTreeMap::new();
     for broker in metadata.brokers {
+        let node = broker.node_id;
         let Ok(port) = u16::try_from(broker.port) else {
-            warn!(backend = %backend.name, node = broker.node_id, port = broker.port, "backend advertises an invalid port; broker skipped");
+            warn!(backend = %backend.name, node, port = broker.port, "backend advertises an invalid port; broker skipped");
             continue;
         };
-        let host_port = format!("{}:{}", broker.host, port);
-        let addr = match fetch::resolve(&host_port).map(|a| a.into_iter().next()) {
-            Ok(Some(addr)) => addr,
-            Ok(None) | Err(_) => {
-                warn!(backend = %backend.name, node = broker.node_id, %host_port, "cannot resolve backend broker; broker skipped");
-                continue;
+        match fetch::resolve(&broker.host, port).map(|e| e.into_iter().next()) {
+            Ok(Some(endpoint)) => {
+                brokers.insert(node, endpoint);
             }
-        };
-        let host = broker.host;
-        brokers.insert(broker.node_id, BrokerEndpoint { host, port, addr });
+            Ok(None) | Err(_) => {
+                warn!(backend = %backend.name, node, host = %broker.host, port, "cannot resolve backend broker; broker skipped");
+            }
+        }
     }
-    Ok(BackendTopology {
+    BackendTopology {
         backend: backend.name.clone(),
         cluster_id: metadata.cluster_id,
         bootstrap,
         brokers,
-    })
+    }
 }

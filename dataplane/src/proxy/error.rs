@@ -52,12 +52,8 @@ pub enum ConnError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("no backend broker {node} is known for port {port} (backend {backend})")]
-    UnknownBroker {
-        node: i32,
-        port: u16,
-        backend: String,
-    },
+    #[error("no backend broker {node} is known (backend {backend})")]
+    UnknownBroker { node: i32, backend: String },
     #[error("no address of backend {0} is known yet")]
     NoBootstrap(String),
     #[error("port {port} of listener {listener} maps to no bootstrap or broker")]
@@ -66,6 +62,27 @@ pub enum ConnError {
     ListenerGone(String),
     #[error("shard connection limit of {0} reached")]
     TooManyConnections(usize),
+    #[error("client closed before sending anything")]
+    ClientGone,
+    #[error("client sent plaintext to a TLS-only listener (allow_plaintext is off)")]
+    PlaintextOnTls,
+    #[error(
+        "client sent plaintext to an SNI listener: without TLS there is no server name to route by"
+    )]
+    PlaintextOnSni,
+    #[error("client TLS handshake failed: {0}")]
+    TlsHandshake(std::io::Error),
+    #[error("client sent no SNI server name; this listener routes by name")]
+    NoSni,
+    #[error("unknown SNI server name {0:?}")]
+    UnknownSni(String),
+    #[error("TLS handshake with backend {addr} failed: {source}")]
+    BackendTls {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("backend host {0:?} is not a valid TLS server name")]
+    BackendServerName(String),
 }
 
 impl ConnError {
@@ -73,6 +90,9 @@ impl ConnError {
         use ConnError::*;
         match self {
             ClientFrame(_) | ClientTruncated(_) | ClientIo(_) => Side::Client,
+            ClientGone | PlaintextOnTls | PlaintextOnSni | TlsHandshake(_) => Side::Client,
+            NoSni | UnknownSni(_) => Side::Client,
+            BackendTls { .. } | BackendServerName(_) => Side::Backend,
             BackendFrame(_) | BackendTruncated(_) | BackendIo(_) | BackendClosed(_) => {
                 Side::Backend
             }

@@ -10,13 +10,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use super::stream::Stream;
 use futures_lite::{AsyncRead, AsyncWrite};
-use glommio::net::TcpStream;
 
-pub struct ReadHalf(Rc<RefCell<TcpStream>>);
-pub struct WriteHalf(Rc<RefCell<TcpStream>>);
+pub struct ReadHalf(Rc<RefCell<Stream>>);
+pub struct WriteHalf(Rc<RefCell<Stream>>);
 
-pub fn split(stream: TcpStream) -> (ReadHalf, WriteHalf) {
+pub fn split(stream: Stream) -> (ReadHalf, WriteHalf) {
     let shared = Rc::new(RefCell::new(stream));
     (ReadHalf(shared.clone()), WriteHalf(shared))
 }

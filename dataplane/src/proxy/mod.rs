@@ -1,10 +1,12 @@
 //! One client connection and its upstream connection, on one shard, for
 //! their whole life.
 
+mod accept;
 mod error;
 mod frames;
 mod halves;
 mod pump;
+mod stream;
 mod upstream;
 
 use std::cell::Cell;
@@ -20,9 +22,10 @@ use tracing::{debug, info, warn};
 pub use error::{ConnError, Side};
 pub use frames::{FrameLimits, FrameReader, ReadError};
 
-use crate::routing::ListenerRoute;
+use crate::routing::ConnRoute;
 use crate::shard::ShardContext;
 use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
+use stream::Stream;
 
 /// Where a connection was accepted.
 #[derive(Debug, Clone)]
@@ -80,19 +83,19 @@ async fn proxy(
     client: TcpStream,
     stats: &ConnStats,
 ) -> Result<&'static str, ConnError> {
-    let route = (ctx.route(&accepted.listener))
+    let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
-    let backend = upstream::connect(ctx, &route, accepted.local.port()).await?;
-    let _ = client.set_nodelay(true);
-    let _ = backend.set_nodelay(true);
+    let (client, route) = accept::establish(&listener, client, accepted.local.port()).await?;
+    let backend = upstream::connect(ctx, &route).await?;
+    client.set_nodelay(true);
     run_pumps(ctx, &route, client, backend, stats).await
 }
 
 async fn run_pumps(
     ctx: &ShardContext,
-    route: &ListenerRoute,
-    client: TcpStream,
-    backend: TcpStream,
+    route: &ConnRoute,
+    client: Stream,
+    backend: Stream,
     stats: &ConnStats,
 ) -> Result<&'static str, ConnError> {
     let settings = &ctx.settings;

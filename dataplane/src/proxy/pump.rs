@@ -96,8 +96,7 @@ pub async fn pump_requests(
             stats.outstanding.set(stats.outstanding.get() + 1);
             ctx.inflight_started();
         }
-        upstream
-            .write_all(&frame)
+        write_frame(upstream, &frame)
             .await
             .map_err(ConnError::BackendIo)?;
         trace!(
@@ -139,8 +138,7 @@ pub async fn pump_responses(
     while let Some(entry) = next_entry(&inflight, upstream).await? {
         let header = match entry {
             InFlight::Local(answer) => {
-                client
-                    .write_all(&answer)
+                write_frame(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
                 continue;
@@ -154,7 +152,9 @@ pub async fn pump_responses(
         };
         add(&stats.bytes_from_backend, frame.len());
         let out = answer_for(&header, frame, brokers, &mut warned_unmapped)?;
-        client.write_all(&out).await.map_err(ConnError::ClientIo)?;
+        write_frame(client, &out)
+            .await
+            .map_err(ConnError::ClientIo)?;
         stats
             .outstanding
             .set(stats.outstanding.get().saturating_sub(1));
@@ -209,6 +209,13 @@ fn answer_for(
         Rewritten::Unchanged => frame,
         Rewritten::Replaced(new_frame) => new_frame,
     })
+}
+
+/// Writes one frame. The flush matters only for TLS, which may hold the
+/// last record back until asked; on plain TCP it does nothing.
+async fn write_frame(out: &mut WriteHalf, frame: &[u8]) -> std::io::Result<()> {
+    out.write_all(frame).await?;
+    out.flush().await
 }
 
 fn add(counter: &Cell<u64>, n: usize) {

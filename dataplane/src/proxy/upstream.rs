@@ -1,78 +1,83 @@
-//! Opening the upstream connection for a client connection: the listener
-//! port says bootstrap or broker N; the shard's topology says where that is.
+//! Opening the upstream connection for a client connection: its route says
+//! bootstrap or broker N; the shard's topology says where that is; the
+//! backend's TLS settings say whether to encrypt.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use futures_rustls::TlsConnector;
 use glommio::net::TcpStream;
+use rustls::pki_types::ServerName;
 
 use super::error::ConnError;
-use crate::routing::{ListenerRoute, PortTarget};
+use super::stream::Stream;
+use crate::routing::{ConnRoute, Target};
 use crate::shard::ShardContext;
-use crate::topology::BackendTopology;
+use crate::topology::{BackendTopology, Endpoint};
 
 /// How often a connection waiting for discovery looks at the shard's topology.
 const TOPOLOGY_POLL: Duration = Duration::from_millis(20);
 
-pub async fn connect(
-    ctx: &ShardContext,
-    route: &ListenerRoute,
-    port: u16,
-) -> Result<TcpStream, ConnError> {
-    match route.target(port) {
-        None => Err(ConnError::UnmappedPort {
-            listener: route.listener.clone(),
-            port,
-        }),
-        Some(PortTarget::Bootstrap) => connect_bootstrap(ctx, route).await,
-        Some(PortTarget::Broker(node)) => {
-            let found = wait_for(ctx, &route.backend, |t| t.broker_addr(node)).await;
-            let addr = found.ok_or_else(|| ConnError::UnknownBroker {
+pub async fn connect(ctx: &ShardContext, route: &ConnRoute) -> Result<Stream, ConnError> {
+    let backend = &route.cluster.backend;
+    match route.target {
+        Target::Bootstrap => connect_bootstrap(ctx, route).await,
+        Target::Broker(node) => {
+            let found = wait_for(ctx, backend, |t| t.broker_endpoint(node)).await;
+            let endpoint = found.ok_or_else(|| ConnError::UnknownBroker {
                 node,
-                port,
-                backend: route.backend.clone(),
+                backend: backend.clone(),
             })?;
-            dial(ctx, route, addr).await
+            dial(ctx, route, &endpoint).await
         }
     }
 }
 
-async fn connect_bootstrap(
-    ctx: &ShardContext,
-    route: &ListenerRoute,
-) -> Result<TcpStream, ConnError> {
-    let servers = wait_for(ctx, &route.backend, |t| {
+async fn connect_bootstrap(ctx: &ShardContext, route: &ConnRoute) -> Result<Stream, ConnError> {
+    let backend = &route.cluster.backend;
+    let servers = wait_for(ctx, backend, |t| {
         Some(t.bootstrap.clone()).filter(|b| !b.is_empty())
     })
     .await
-    .ok_or_else(|| ConnError::NoBootstrap(route.backend.clone()))?;
+    .ok_or_else(|| ConnError::NoBootstrap(backend.clone()))?;
     let mut last_error = None;
     for attempt in 0..servers.len() {
-        let Some(addr) = ctx.pick_bootstrap(&servers, attempt) else {
+        let Some(endpoint) = ctx.pick_bootstrap(&servers, attempt) else {
             break;
         };
-        match dial(ctx, route, addr).await {
+        match dial(ctx, route, endpoint).await {
             Ok(stream) => return Ok(stream),
             Err(e) => last_error = Some(e),
         }
     }
-    Err(last_error.unwrap_or_else(|| ConnError::NoBootstrap(route.backend.clone())))
+    Err(last_error.unwrap_or_else(|| ConnError::NoBootstrap(backend.clone())))
 }
 
 async fn dial(
     ctx: &ShardContext,
-    route: &ListenerRoute,
-    addr: SocketAddr,
-) -> Result<TcpStream, ConnError> {
-    match TcpStream::connect_timeout(addr, ctx.settings.connect_timeout).await {
-        Ok(stream) => Ok(stream),
+    route: &ConnRoute,
+    endpoint: &Endpoint,
+) -> Result<Stream, ConnError> {
+    let addr = endpoint.addr;
+    let tcp = match TcpStream::connect_timeout(addr, ctx.settings.connect_timeout).await {
+        Ok(tcp) => tcp,
         Err(e) => {
             // The broker may have moved or gone: have the topology checked.
-            ctx.request_discovery(&route.backend);
+            ctx.request_discovery(&route.cluster.backend);
             let source = std::io::Error::other(e.to_string());
-            Err(ConnError::Connect { addr, source })
+            return Err(ConnError::Connect { addr, source });
         }
-    }
+    };
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &route.cluster.backend_tls else {
+        return Ok(Stream::Plain(tcp));
+    };
+    let name = ServerName::try_from(endpoint.host.clone())
+        .map_err(|_| ConnError::BackendServerName(endpoint.host.clone()))?;
+    let stream = TlsConnector::from(tls.clone())
+        .connect(name, tcp)
+        .await
+        .map_err(|source| ConnError::BackendTls { addr, source })?;
+    Ok(Stream::TlsClient(Box::new(stream)))
 }
 
 /// Looks the answer up in the shard's topology, asking the discovery thread

@@ -3,7 +3,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use crossbeam_channel::Sender;
 
 use crate::discovery::DiscoveryMsg;
 use crate::routing::{ListenerRoute, RouteTable};
-use crate::topology::BackendTopology;
+use crate::topology::{BackendTopology, Endpoint};
 
 /// Limits and timeouts every connection of a shard runs with.
 #[derive(Debug, Clone)]
@@ -90,7 +89,11 @@ impl ShardContext {
     }
 
     /// Spreads bootstrap connections over the bootstrap servers.
-    pub fn pick_bootstrap(&self, servers: &[SocketAddr], attempt: usize) -> Option<SocketAddr> {
+    pub fn pick_bootstrap<'a>(
+        &self,
+        servers: &'a [Endpoint],
+        attempt: usize,
+    ) -> Option<&'a Endpoint> {
         if servers.is_empty() {
             return None;
         }
@@ -99,7 +102,7 @@ impl ShardContext {
                 .set(self.next_bootstrap.get().wrapping_add(1));
         }
         let index = self.next_bootstrap.get().wrapping_add(attempt) % servers.len();
-        servers.get(index).copied()
+        servers.get(index)
     }
 
     pub fn is_draining(&self) -> bool {

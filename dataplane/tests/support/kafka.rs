@@ -22,6 +22,11 @@ fn script() -> PathBuf {
 
 impl KafkaCluster {
     pub fn start(brokers: usize) -> KafkaCluster {
+        KafkaCluster::start_with(brokers, &[])
+    }
+
+    /// Starts with extra `kafka-local.sh start` flags (e.g. the --tls-* ones).
+    pub fn start_with(brokers: usize, extra: &[&str]) -> KafkaCluster {
         let dir = TempDir::new("kafka");
         let port_base = ports::free_port_block(2 * brokers as u16);
         let out = Command::new(script())
@@ -30,6 +35,7 @@ impl KafkaCluster {
             .args(["--brokers", &brokers.to_string()])
             .args(["--port-base", &port_base.to_string()])
             .args(["--node-id-base", &NODE_ID_BASE.to_string()])
+            .args(extra)
             .stderr(Stdio::inherit())
             .output()
             .expect("run deploy/kafka-local.sh start");
@@ -85,7 +91,18 @@ impl Drop for KafkaCluster {
 
 /// Runs a Kafka CLI tool to completion, feeding `stdin`.
 pub fn tool(name: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    tool_with_jvm_opts(name, args, stdin, "")
+}
+
+/// As [`tool`], with extra JVM options (e.g. `-Djdk.net.hosts.file=...`).
+pub fn tool_with_jvm_opts(
+    name: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    jvm_opts: &str,
+) -> Output {
     let mut child = Command::new(script())
+        .env("SLUICE_KAFKA_TOOL_OPTS", jvm_opts)
         .arg("tool")
         .arg(name)
         .args(args)
@@ -115,8 +132,29 @@ pub fn tool_ok(name: &str, args: &[&str], stdin: Option<&str>) -> String {
 }
 
 pub fn kcat_ok(args: &[&str], stdin: Option<&str>) -> String {
+    kcat_in(None, args, stdin)
+}
+
+/// Runs kcat, with `hosts` (if given) as its /etc/hosts: a private mount
+/// namespace, so test names resolve to loopback without touching the system's
+/// files.
+pub fn kcat_in(hosts: Option<&std::path::Path>, args: &[&str], stdin: Option<&str>) -> String {
     // kcat has no overall deadline of its own; a hang must fail the test.
-    let mut child = Command::new("timeout")
+    let mut command = match hosts {
+        None => Command::new("timeout"),
+        Some(hosts) => {
+            let mut c = Command::new("unshare");
+            c.args([
+                "-m",
+                "sh",
+                "-c",
+                "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+            ]);
+            c.arg(hosts).arg("timeout");
+            c
+        }
+    };
+    let mut child = command
         .args(["180", "kcat"])
         .args(args)
         .stdin(if stdin.is_some() {

@@ -4,9 +4,11 @@
 #![allow(dead_code)]
 
 pub mod gateway;
+pub mod harness;
 pub mod kafka;
 pub mod ports;
 pub mod raw;
+pub mod tls;
 pub mod wait;
 
 use std::path::PathBuf;

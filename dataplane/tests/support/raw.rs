@@ -10,17 +10,29 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
-pub struct RawConn {
-    pub stream: TcpStream,
+/// A connection to the gateway over plain TCP (the default) or any other
+/// byte stream, such as a rustls client stream.
+pub struct RawConn<S = TcpStream> {
+    pub stream: S,
     next_correlation: i32,
 }
 
-impl RawConn {
+impl RawConn<TcpStream> {
     pub fn connect(addr: &str) -> RawConn {
         let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
+        RawConn::over(stream)
+    }
+
+    pub fn shutdown_write(&self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+}
+
+impl<S: Read + Write> RawConn<S> {
+    pub fn over(stream: S) -> RawConn<S> {
         RawConn {
             stream,
             next_correlation: 1,
@@ -29,10 +41,7 @@ impl RawConn {
 
     pub fn send_bytes(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write to gateway");
-    }
-
-    pub fn shutdown_write(&self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
+        self.stream.flush().expect("flush to gateway");
     }
 
     /// True once the gateway has closed the connection (EOF or reset).

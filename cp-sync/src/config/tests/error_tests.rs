@@ -31,9 +31,13 @@ fn unknown_fields_everywhere() {
     );
     let tls = minimal_with(
         "name: local",
-        "name: local\n    tls: {enabled: false, ca_bundle: x}",
+        "name: local\n    tls: {enabled: false, ca_bundel: x}",
     );
-    assert_only_error(&tls, "backend_clusters[0].tls.ca_bundle", "unknown field");
+    assert_only_error(
+        &tls,
+        "backend_clusters[0].tls.ca_bundel",
+        "did you mean `ca_bundle`?",
+    );
     let destination = minimal_with("{ name: local }", "{ name: local, id: 3 }");
     assert_only_error(
         &destination,

@@ -4,6 +4,9 @@ mod error_tests;
 mod mapping_tests;
 mod multi_error_tests;
 mod parse_tests;
+mod sni_tests;
+mod tls_error_tests;
+mod tls_tests;
 mod unsupported_tests;
 
 use super::{parse_config_str, ConfigErrors, ConfigFormat};

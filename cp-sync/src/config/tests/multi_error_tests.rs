@@ -2,7 +2,8 @@
 
 use super::super::{
     parse_config_str, validate, AclMode, BackendAuthentication, BackendCluster, BackendTls, Config,
-    ConfigFormat, Destination, Listener, PortRange, VirtualAuthentication, VirtualCluster,
+    ConfigFormat, Destination, Listener, PemSource, PortRange, VirtualAuthentication,
+    VirtualCluster,
 };
 
 const BROKEN: &str = r#"
@@ -63,7 +64,11 @@ fn validate_reports_code_built_configs_in_schema_order() {
             name: String::new(),
             bootstrap_servers: vec![],
             authentication: BackendAuthentication::Anonymous,
-            tls: BackendTls { enabled: true },
+            tls: BackendTls {
+                enabled: true,
+                ca_bundle: Some(PemSource::new("")),
+                ..BackendTls::default()
+            },
             metadata_update_interval_seconds: 0,
         }],
         virtual_clusters: vec![VirtualCluster {
@@ -87,7 +92,7 @@ fn validate_reports_code_built_configs_in_schema_order() {
         [
             "backend_clusters[0].name",
             "backend_clusters[0].bootstrap_servers",
-            "backend_clusters[0].tls.enabled",
+            "backend_clusters[0].tls.ca_bundle",
             "backend_clusters[0].metadata_update_interval_seconds",
             "virtual_clusters[0].dns_label",
             "virtual_clusters[0].destination.name",

@@ -42,7 +42,7 @@ fn full_config() -> Config {
                 name: "local".to_owned(),
                 bootstrap_servers: servers.iter().map(|s| s.to_string()).collect(),
                 authentication: BackendAuthentication::Anonymous,
-                tls: BackendTls { enabled: false },
+                tls: BackendTls::default(),
                 metadata_update_interval_seconds: 30,
             },
             BackendCluster {
@@ -99,7 +99,7 @@ fn defaults_are_applied() {
     let config = parse_config_str(MINIMAL_YAML, ConfigFormat::Yaml).expect("valid");
     let backend = &config.backend_clusters[0];
     assert_eq!(backend.authentication, BackendAuthentication::Anonymous);
-    assert_eq!(backend.tls, BackendTls { enabled: false });
+    assert_eq!(backend.tls, BackendTls::default());
     assert_eq!(backend.metadata_update_interval_seconds, 60);
     let virtual_cluster = &config.virtual_clusters[0];
     assert_eq!(

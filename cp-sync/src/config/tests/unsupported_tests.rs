@@ -1,6 +1,6 @@
 //! Values the schema reserves for later, and `type` values it does not know.
 
-use super::{assert_only_error, minimal_with, MINIMAL_YAML};
+use super::{assert_only_error, minimal_with};
 
 fn backend_with(extra: &str) -> String {
     minimal_with("name: local", &format!("name: local\n    {extra}"))
@@ -25,11 +25,6 @@ fn backend_features_not_supported_yet() {
             "authentication: {type: sasl_scram}",
             "authentication.type",
             "sasl_scram is not supported yet",
-        ),
-        (
-            "tls: {enabled: true}",
-            "tls.enabled",
-            "backend TLS is not supported yet",
         ),
     ];
     for (extra, field, fragment) in cases {
@@ -81,25 +76,16 @@ fn virtual_cluster_features_not_supported_yet() {
 }
 
 #[test]
-fn listener_features_not_supported_yet() {
-    let sni = minimal_with("type: port_mapping", "type: sni");
-    let path = "listeners[0].policies[0].config.type";
-    assert_only_error(&sni, path, "sni is not supported yet; use port_mapping");
-    let tls_server = format!("{MINIMAL_YAML}      - type: tls_server\n        config: {{}}\n");
-    let path = "listeners[0].policies[1].type";
-    assert_only_error(&tls_server, path, "tls_server is not supported yet");
-}
-
-#[test]
 fn unknown_types() {
     let yaml = backend_with("authentication: {type: kerberos}");
     let message = "unknown authentication type \"kerberos\"; expected anonymous";
     assert_only_error(&yaml, "backend_clusters[0].authentication.type", message);
     let yaml = minimal_with("type: forward_to_virtual_cluster", "type: forward");
-    let message = "unknown policy type \"forward\"";
+    let message =
+        "unknown policy type \"forward\"; expected forward_to_virtual_cluster or tls_server";
     assert_only_error(&yaml, "listeners[0].policies[0].type", message);
     let yaml = minimal_with("type: port_mapping", "type: ports");
-    let message = "unknown host mapping type \"ports\"; expected port_mapping";
+    let message = "unknown host mapping type \"ports\"; expected port_mapping or sni";
     assert_only_error(&yaml, "listeners[0].policies[0].config.type", message);
     let yaml = backend_with("authentication: anonymous");
     let message = "must be a mapping with a `type` field";

@@ -1,0 +1,84 @@
+//! Turning an accepted TCP connection into a routed client stream: TLS
+//! termination when the listener has it, SNI routing when the listener maps
+//! names, plaintext told apart from TLS by the first byte.
+
+use std::sync::Arc;
+
+use futures_rustls::LazyConfigAcceptor;
+use glommio::net::TcpStream;
+use rustls::server::Acceptor;
+use tracing::debug;
+
+use super::error::ConnError;
+use super::stream::Stream;
+use crate::routing::{ConnRoute, ListenerRoute, Mapping, TlsListener};
+
+/// A TLS record starts with content type 22 (handshake).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// The client's stream and route, or why the connection is refused.
+pub async fn establish(
+    listener: &Arc<ListenerRoute>,
+    tcp: TcpStream,
+    port: u16,
+) -> Result<(Stream, ConnRoute), ConnError> {
+    let Some(tls) = &listener.tls else {
+        let route = port_route(listener, port)?;
+        return Ok((Stream::Plain(tcp), route));
+    };
+    let mut first = [0u8; 1];
+    let peeked = (tcp.peek(&mut first).await).map_err(|e| ConnError::ClientIo(e.into()))?;
+    if peeked == 0 {
+        return Err(ConnError::ClientGone);
+    }
+    if first[0] != TLS_HANDSHAKE {
+        if !tls.allow_plaintext {
+            return Err(ConnError::PlaintextOnTls);
+        }
+        if matches!(listener.mapping, Mapping::Sni { .. }) {
+            return Err(ConnError::PlaintextOnSni);
+        }
+        let route = port_route(listener, port)?;
+        return Ok((Stream::Plain(tcp), route));
+    }
+    terminate_tls(listener, tls, tcp, port).await
+}
+
+async fn terminate_tls(
+    listener: &Arc<ListenerRoute>,
+    tls: &TlsListener,
+    tcp: TcpStream,
+    port: u16,
+) -> Result<(Stream, ConnRoute), ConnError> {
+    let start = LazyConfigAcceptor::new(Acceptor::default(), tcp)
+        .await
+        .map_err(ConnError::TlsHandshake)?;
+    let server_name = start.client_hello().server_name().map(str::to_owned);
+    let route = match &listener.mapping {
+        Mapping::Port { .. } => port_route(listener, port)?,
+        Mapping::Sni { .. } => {
+            let name = server_name.clone().ok_or(ConnError::NoSni)?;
+            listener
+                .sni_route(&name)
+                .ok_or(ConnError::UnknownSni(name))?
+        }
+    };
+    let stream = start
+        .into_stream(tls.config.clone())
+        .await
+        .map_err(ConnError::TlsHandshake)?;
+    let principal = (stream.get_ref().1.peer_certificates())
+        .and_then(|chain| chain.first())
+        .and_then(|cert| cp_sync::tls::client_principal(cert.as_ref(), tls.principal));
+    debug!(listener = %listener.listener, sni = ?server_name, principal = ?principal, "TLS established");
+    Ok((Stream::TlsServer(Box::new(stream)), route))
+}
+
+fn port_route(listener: &Arc<ListenerRoute>, port: u16) -> Result<ConnRoute, ConnError> {
+    listener
+        .port_route(port)
+        .ok_or_else(|| ConnError::UnmappedPort {
+            listener: listener.listener.clone(),
+            port,
+        })
+}

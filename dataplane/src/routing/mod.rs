@@ -1,0 +1,229 @@
+//! A configuration snapshot compiled into what a shard looks up when a
+//! connection arrives: listener -> (TLS) -> virtual cluster -> backend, and
+//! the host mapping that tells clients where every broker is.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use cp_sync::config::{
+    broker_port, port_target, Config, HostMapping, Listener, ListenerPorts, PortMapping,
+    PrincipalSource, SniMapping,
+};
+use cp_sync::Snapshot;
+use sluice_wire::rewrite::BrokerAddressMap;
+
+pub use cp_sync::config::PortTarget;
+
+/// What a client connection is for, once its listener (and SNI name) said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Bootstrap,
+    Broker(i32),
+}
+
+/// A virtual cluster as a listener reaches it.
+#[derive(Debug)]
+pub struct ClusterRoute {
+    pub virtual_cluster: String,
+    pub dns_label: String,
+    pub backend: String,
+    /// Set when the backend wants TLS.
+    pub backend_tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// TLS termination on a listener.
+#[derive(Debug)]
+pub struct TlsListener {
+    pub config: Arc<rustls::ServerConfig>,
+    pub allow_plaintext: bool,
+    pub principal: PrincipalSource,
+}
+
+#[derive(Debug)]
+pub enum Mapping {
+    Port {
+        mapping: PortMapping,
+        cluster: Arc<ClusterRoute>,
+    },
+    Sni {
+        mapping: SniMapping,
+        /// By dns_label: every virtual cluster is reachable by its names.
+        clusters: HashMap<String, Arc<ClusterRoute>>,
+    },
+}
+
+/// Everything a connection on one listener needs, resolved once per epoch.
+#[derive(Debug)]
+pub struct ListenerRoute {
+    pub listener: String,
+    pub addresses: Vec<IpAddr>,
+    pub ports: ListenerPorts,
+    pub tls: Option<TlsListener>,
+    pub mapping: Mapping,
+}
+
+impl ListenerRoute {
+    /// For port mapping: bootstrap or broker N by the port a connection
+    /// arrived on, with the one virtual cluster of the listener.
+    pub fn port_route(self: &Arc<Self>, port: u16) -> Option<ConnRoute> {
+        let Mapping::Port { mapping, cluster } = &self.mapping else {
+            return None;
+        };
+        let target = match port_target(mapping, &self.ports, port)? {
+            PortTarget::Bootstrap => Target::Bootstrap,
+            PortTarget::Broker(node) => Target::Broker(node),
+        };
+        Some(ConnRoute {
+            listener: self.clone(),
+            cluster: cluster.clone(),
+            target,
+        })
+    }
+
+    /// For SNI mapping: the virtual cluster and target a server name asks for.
+    pub fn sni_route(self: &Arc<Self>, server_name: &str) -> Option<ConnRoute> {
+        let Mapping::Sni { mapping, clusters } = &self.mapping else {
+            return None;
+        };
+        let route = mapping.route(server_name)?;
+        let target = match route.target {
+            PortTarget::Bootstrap => Target::Bootstrap,
+            PortTarget::Broker(node) => Target::Broker(node),
+        };
+        Some(ConnRoute {
+            listener: self.clone(),
+            cluster: clusters.get(&route.dns_label)?.clone(),
+            target,
+        })
+    }
+
+    /// The virtual clusters this listener reaches.
+    pub fn clusters(&self) -> Vec<&Arc<ClusterRoute>> {
+        match &self.mapping {
+            Mapping::Port { cluster, .. } => vec![cluster],
+            Mapping::Sni { clusters, .. } => clusters.values().collect(),
+        }
+    }
+
+    /// Why broker `node_id` has no address on this listener, if it has none.
+    pub fn broker_unmapped(&self, node_id: i32) -> Option<String> {
+        match &self.mapping {
+            Mapping::Port { mapping, .. } => broker_port(mapping, &self.ports, node_id).err(),
+            Mapping::Sni { .. } => None,
+        }
+    }
+}
+
+/// One client connection's route: it lives as long as the connection.
+#[derive(Debug, Clone)]
+pub struct ConnRoute {
+    pub listener: Arc<ListenerRoute>,
+    pub cluster: Arc<ClusterRoute>,
+    pub target: Target,
+}
+
+impl BrokerAddressMap for ConnRoute {
+    fn broker_endpoint(&self, node_id: i32) -> Option<(Cow<'_, str>, i32)> {
+        match &self.listener.mapping {
+            Mapping::Port { mapping, .. } => {
+                let port = broker_port(mapping, &self.listener.ports, node_id).ok()?;
+                Some((
+                    Cow::Borrowed(mapping.advertised_host.as_str()),
+                    i32::from(port),
+                ))
+            }
+            Mapping::Sni { mapping, .. } => {
+                let host = mapping.broker_host(&self.cluster.dns_label, node_id);
+                Some((Cow::Owned(host), i32::from(mapping.advertised_port)))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    pub epoch: u64,
+    listeners: Vec<Arc<ListenerRoute>>,
+}
+
+impl RouteTable {
+    /// Assumes a validated snapshot: a listener whose references do not
+    /// resolve is left out rather than guessed at.
+    pub fn compile(snapshot: &Snapshot) -> RouteTable {
+        let listeners = (snapshot.config.listeners.iter())
+            .filter_map(|listener| compile_listener(snapshot, listener))
+            .map(Arc::new)
+            .collect();
+        RouteTable {
+            epoch: snapshot.epoch,
+            listeners,
+        }
+    }
+
+    pub fn listener(&self, name: &str) -> Option<Arc<ListenerRoute>> {
+        self.listeners.iter().find(|l| l.listener == name).cloned()
+    }
+
+    pub fn listeners(&self) -> impl Iterator<Item = &Arc<ListenerRoute>> {
+        self.listeners.iter()
+    }
+
+    /// Every socket address to listen on, with the listener it belongs to.
+    pub fn bind_addresses(&self) -> impl Iterator<Item = (SocketAddr, &str)> {
+        self.listeners.iter().flat_map(|route| {
+            route.addresses.iter().flat_map(move |ip| {
+                (route.ports.ports())
+                    .map(move |port| (SocketAddr::new(*ip, port), route.listener.as_str()))
+            })
+        })
+    }
+}
+
+fn compile_listener(snapshot: &Snapshot, listener: &Listener) -> Option<ListenerRoute> {
+    let config = &snapshot.config;
+    let mapping = match listener.host_mapping()? {
+        HostMapping::PortMapping(mapping) => Mapping::Port {
+            mapping: mapping.clone(),
+            cluster: Arc::new(cluster_route(snapshot, &mapping.destination.name)?),
+        },
+        HostMapping::Sni(mapping) => Mapping::Sni {
+            mapping: mapping.clone(),
+            clusters: (config.virtual_clusters.iter())
+                .filter_map(|vc| cluster_route(snapshot, &vc.name))
+                .map(|route| (route.dns_label.clone(), Arc::new(route)))
+                .collect(),
+        },
+    };
+    let tls = match listener.tls_server() {
+        Some(server) => Some(TlsListener {
+            config: snapshot.tls.servers.get(&listener.name)?.clone(),
+            allow_plaintext: server.allow_plaintext,
+            principal: server.client_authentication.principal,
+        }),
+        None => None,
+    };
+    Some(ListenerRoute {
+        listener: listener.name.clone(),
+        addresses: listener.addresses.clone(),
+        ports: listener.listener_ports(),
+        tls,
+        mapping,
+    })
+}
+
+fn cluster_route(snapshot: &Snapshot, virtual_cluster: &str) -> Option<ClusterRoute> {
+    let config: &Config = &snapshot.config;
+    let vc = config
+        .virtual_clusters
+        .iter()
+        .find(|vc| vc.name == virtual_cluster)?;
+    let backend = &vc.destination.name;
+    Some(ClusterRoute {
+        virtual_cluster: vc.name.clone(),
+        dns_label: vc.dns_label.clone(),
+        backend: backend.clone(),
+        backend_tls: snapshot.tls.backends.get(backend).cloned(),
+    })
+}
