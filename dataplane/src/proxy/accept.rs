@@ -12,12 +12,14 @@ use tracing::debug;
 use super::error::ConnError;
 use super::stream::Stream;
 use crate::routing::{ConnRoute, ListenerRoute, Mapping, TlsListener};
+use crate::shard::ShardContext;
 
 /// A TLS record starts with content type 22 (handshake).
 const TLS_HANDSHAKE: u8 = 0x16;
 
 /// The client's stream and route, or why the connection is refused.
 pub async fn establish(
+    ctx: &ShardContext,
     listener: &Arc<ListenerRoute>,
     tcp: TcpStream,
     port: u16,
@@ -41,10 +43,11 @@ pub async fn establish(
         let route = port_route(listener, port)?;
         return Ok((Stream::Plain(tcp), route));
     }
-    terminate_tls(listener, tls, tcp, port).await
+    terminate_tls(ctx, listener, tls, tcp, port).await
 }
 
 async fn terminate_tls(
+    ctx: &ShardContext,
     listener: &Arc<ListenerRoute>,
     tls: &TlsListener,
     tcp: TcpStream,
@@ -64,7 +67,7 @@ async fn terminate_tls(
         }
     };
     let stream = start
-        .into_stream(tls.config.clone())
+        .into_stream(ctx.server_tls(&tls.config))
         .await
         .map_err(ConnError::TlsHandshake)?;
     let principal = (stream.get_ref().1.peer_certificates())

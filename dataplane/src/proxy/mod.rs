@@ -85,7 +85,7 @@ async fn proxy(
 ) -> Result<&'static str, ConnError> {
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
-    let (client, route) = accept::establish(&listener, client, accepted.local.port()).await?;
+    let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
     let backend = upstream::connect(ctx, &route).await?;
     client.set_nodelay(true);
     run_pumps(ctx, &route, client, backend, stats).await

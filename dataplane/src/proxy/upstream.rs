@@ -73,7 +73,7 @@ async fn dial(
     };
     let name = ServerName::try_from(endpoint.host.clone())
         .map_err(|_| ConnError::BackendServerName(endpoint.host.clone()))?;
-    let stream = TlsConnector::from(tls.clone())
+    let stream = TlsConnector::from(ctx.client_tls(tls))
         .connect(name, tcp)
         .await
         .map_err(|source| ConnError::BackendTls { addr, source })?;

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
+use rustls::client::Resumption;
+use rustls::server::ServerSessionMemoryCache;
+use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
 use crate::routing::{ListenerRoute, RouteTable};
@@ -35,7 +38,21 @@ pub struct ShardContext {
     active: Cell<usize>,
     accepted: Cell<u64>,
     next_bootstrap: Cell<usize>,
+    tls: RefCell<ShardTls>,
 }
+
+/// Per-shard copies of the TLS configurations. rustls keeps its session
+/// caches behind a lock inside each config; a copy per shard keeps every
+/// handshake's cache traffic on its own core. Keyed by the address of the
+/// shared config, which the map also holds so the address stays unique.
+#[derive(Default)]
+struct ShardTls {
+    servers: HashMap<usize, (Arc<ServerConfig>, Arc<ServerConfig>)>,
+    clients: HashMap<usize, (Arc<ClientConfig>, Arc<ClientConfig>)>,
+}
+
+/// Session-cache entries per shard and config.
+const TLS_SESSION_CACHE: usize = 256;
 
 impl ShardContext {
     pub fn new(
@@ -55,6 +72,7 @@ impl ShardContext {
             active: Cell::new(0),
             accepted: Cell::new(0),
             next_bootstrap: Cell::new(0),
+            tls: RefCell::new(ShardTls::default()),
         }
     }
 
@@ -64,6 +82,32 @@ impl ShardContext {
 
     pub fn set_routes(&self, routes: Arc<RouteTable>) {
         *self.routes.borrow_mut() = routes;
+        // Configs of the old epoch go; connections using them hold their own Arc.
+        *self.tls.borrow_mut() = ShardTls::default();
+    }
+
+    /// This shard's copy of a listener's TLS server config.
+    pub fn server_tls(&self, shared: &Arc<ServerConfig>) -> Arc<ServerConfig> {
+        let key = Arc::as_ptr(shared) as usize;
+        let mut tls = self.tls.borrow_mut();
+        let entry = tls.servers.entry(key).or_insert_with(|| {
+            let mut local = ServerConfig::clone(shared);
+            local.session_storage = ServerSessionMemoryCache::new(TLS_SESSION_CACHE);
+            (shared.clone(), Arc::new(local))
+        });
+        entry.1.clone()
+    }
+
+    /// This shard's copy of a backend's TLS client config.
+    pub fn client_tls(&self, shared: &Arc<ClientConfig>) -> Arc<ClientConfig> {
+        let key = Arc::as_ptr(shared) as usize;
+        let mut tls = self.tls.borrow_mut();
+        let entry = tls.clients.entry(key).or_insert_with(|| {
+            let mut local = ClientConfig::clone(shared);
+            local.resumption = Resumption::in_memory_sessions(TLS_SESSION_CACHE);
+            (shared.clone(), Arc::new(local))
+        });
+        entry.1.clone()
     }
 
     pub fn route(&self, listener: &str) -> Option<Arc<ListenerRoute>> {
