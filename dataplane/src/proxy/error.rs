@@ -83,6 +83,8 @@ pub enum ConnError {
     },
     #[error("backend host {0:?} is not a valid TLS server name")]
     BackendServerName(String),
+    #[error("configuration changed: {0}")]
+    ConfigChanged(String),
 }
 
 impl ConnError {
@@ -98,7 +100,7 @@ impl ConnError {
             }
             Unsolicited | CorrelationMismatch { .. } | Connect { .. } => Side::Backend,
             UnknownBroker { .. } | NoBootstrap(_) => Side::Backend,
-            UnmappedPort { .. } | ListenerGone(_) => Side::Config,
+            UnmappedPort { .. } | ListenerGone(_) | ConfigChanged(_) => Side::Config,
             TooManyConnections(_) => Side::Gateway,
         }
     }

@@ -44,7 +44,7 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     let result = if ctx.active_connections() > ctx.settings.max_connections {
         Err(ConnError::TooManyConnections(ctx.settings.max_connections))
     } else {
-        proxy(&ctx, &accepted, client, &stats).await
+        proxy(&ctx, serial, &accepted, client, &stats).await
     };
     ctx.inflight_abandoned(stats.outstanding.get());
     ctx.connection_closed();
@@ -79,6 +79,7 @@ fn log_close(
 
 async fn proxy(
     ctx: &ShardContext,
+    serial: u64,
     accepted: &Accepted,
     client: TcpStream,
     stats: &ConnStats,
@@ -86,9 +87,19 @@ async fn proxy(
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
     let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
-    let backend = upstream::connect(ctx, &route).await?;
-    client.set_nodelay(true);
-    run_pumps(ctx, &route, client, backend, stats).await
+    let closed = ctx.register(serial, route.clone());
+    let served = async {
+        let backend = upstream::connect(ctx, &route).await?;
+        client.set_nodelay(true);
+        run_pumps(ctx, &route, client, backend, stats).await
+    };
+    let config_changed = async {
+        let reason = closed.recv().await.unwrap_or_default();
+        Err(ConnError::ConfigChanged(reason))
+    };
+    let result = future::or(served, config_changed).await;
+    ctx.unregister(serial);
+    result
 }
 
 async fn run_pumps(

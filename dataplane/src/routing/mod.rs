@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use cp_sync::config::{
-    broker_port, port_target, Config, HostMapping, Listener, ListenerPorts, PortMapping,
-    PrincipalSource, SniMapping,
+    broker_port, port_target, BackendCluster, Config, HostMapping, Listener, ListenerPorts,
+    PortMapping, PrincipalSource, SniMapping, VirtualAuthentication,
 };
 use cp_sync::Snapshot;
 use sluice_wire::rewrite::BrokerAddressMap;
@@ -31,6 +31,9 @@ pub struct ClusterRoute {
     pub backend: String,
     /// Set when the backend wants TLS.
     pub backend_tls: Option<Arc<rustls::ClientConfig>>,
+    /// What an open connection depends on: a change here closes it.
+    authentication: Vec<VirtualAuthentication>,
+    backend_config: BackendCluster,
 }
 
 /// TLS termination on a listener.
@@ -57,6 +60,8 @@ pub enum Mapping {
 /// Everything a connection on one listener needs, resolved once per epoch.
 #[derive(Debug)]
 pub struct ListenerRoute {
+    /// The listener as configured: any change to it closes its connections.
+    config: Listener,
     pub listener: String,
     pub addresses: Vec<IpAddr>,
     pub ports: ListenerPorts,
@@ -162,6 +167,39 @@ impl RouteTable {
         }
     }
 
+    /// Whether an open connection may carry on under this table. A change to
+    /// its listener, to its virtual cluster's destination, name or
+    /// authentication, or to its backend cluster ends it; anything else (a
+    /// certificate rotation, other entities) does not.
+    pub fn still_valid(&self, route: &ConnRoute) -> Result<(), String> {
+        let name = &route.listener.listener;
+        let listener = self
+            .listener(name)
+            .ok_or_else(|| format!("listener {name} was removed"))?;
+        if listener.config != route.listener.config {
+            return Err(format!("listener {name} changed"));
+        }
+        let old = &route.cluster;
+        let vc = &old.virtual_cluster;
+        let cluster = (listener.clusters().into_iter())
+            .find(|c| &c.virtual_cluster == vc)
+            .ok_or_else(|| {
+                format!("virtual cluster {vc} is no longer served on listener {name}")
+            })?;
+        if cluster.dns_label != old.dns_label || cluster.authentication != old.authentication {
+            return Err(format!(
+                "virtual cluster {vc} changed its dns_label or authentication"
+            ));
+        }
+        if cluster.backend != old.backend || cluster.backend_config != old.backend_config {
+            return Err(format!(
+                "backend cluster {} of virtual cluster {vc} changed",
+                old.backend
+            ));
+        }
+        Ok(())
+    }
+
     pub fn listener(&self, name: &str) -> Option<Arc<ListenerRoute>> {
         self.listeners.iter().find(|l| l.listener == name).cloned()
     }
@@ -205,6 +243,7 @@ fn compile_listener(snapshot: &Snapshot, listener: &Listener) -> Option<Listener
         None => None,
     };
     Some(ListenerRoute {
+        config: listener.clone(),
         listener: listener.name.clone(),
         addresses: listener.addresses.clone(),
         ports: listener.listener_ports(),
@@ -220,10 +259,16 @@ fn cluster_route(snapshot: &Snapshot, virtual_cluster: &str) -> Option<ClusterRo
         .iter()
         .find(|vc| vc.name == virtual_cluster)?;
     let backend = &vc.destination.name;
+    let backend_config = config
+        .backend_clusters
+        .iter()
+        .find(|b| &b.name == backend)?;
     Some(ClusterRoute {
         virtual_cluster: vc.name.clone(),
         dns_label: vc.dns_label.clone(),
         backend: backend.clone(),
         backend_tls: snapshot.tls.backends.get(backend).cloned(),
+        authentication: vc.authentication.clone(),
+        backend_config: backend_config.clone(),
     })
 }

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
+use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 use rustls::client::Resumption;
 use rustls::server::ServerSessionMemoryCache;
 use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
-use crate::routing::{ListenerRoute, RouteTable};
+use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
 /// Limits and timeouts every connection of a shard runs with.
@@ -39,6 +40,14 @@ pub struct ShardContext {
     accepted: Cell<u64>,
     next_bootstrap: Cell<usize>,
     tls: RefCell<ShardTls>,
+    open: RefCell<HashMap<u64, OpenConn>>,
+}
+
+/// An open connection as the shard sees it: what it depends on, and how to
+/// end it when that changes.
+struct OpenConn {
+    route: ConnRoute,
+    close: LocalSender<String>,
 }
 
 /// Per-shard copies of the TLS configurations. rustls keeps its session
@@ -73,6 +82,7 @@ impl ShardContext {
             accepted: Cell::new(0),
             next_bootstrap: Cell::new(0),
             tls: RefCell::new(ShardTls::default()),
+            open: RefCell::new(HashMap::new()),
         }
     }
 
@@ -81,9 +91,32 @@ impl ShardContext {
     }
 
     pub fn set_routes(&self, routes: Arc<RouteTable>) {
+        self.close_stale(&routes);
         *self.routes.borrow_mut() = routes;
         // Configs of the old epoch go; connections using them hold their own Arc.
         *self.tls.borrow_mut() = ShardTls::default();
+    }
+
+    /// Tracks a routed connection; the receiver yields a reason when a new
+    /// configuration invalidates what the connection depends on.
+    pub fn register(&self, serial: u64, route: ConnRoute) -> LocalReceiver<String> {
+        let (close, closed) = local_channel::new_bounded(1);
+        self.open
+            .borrow_mut()
+            .insert(serial, OpenConn { route, close });
+        closed
+    }
+
+    pub fn unregister(&self, serial: u64) {
+        self.open.borrow_mut().remove(&serial);
+    }
+
+    fn close_stale(&self, routes: &RouteTable) {
+        for conn in self.open.borrow().values() {
+            if let Err(reason) = routes.still_valid(&conn.route) {
+                let _ = conn.close.try_send(reason);
+            }
+        }
     }
 
     /// This shard's copy of a listener's TLS server config.

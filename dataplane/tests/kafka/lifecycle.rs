@@ -85,15 +85,49 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
     gw.signal("-HUP");
     gw.wait_log_line(&["configuration rejected", "bogus"], WAIT);
     crate::bad_input::round_trip_works(&mut kept);
-    crate::bad_input::round_trip_works(&mut RawConn::connect(&second_addr));
+    let mut on_second = RawConn::connect(&second_addr);
+    crate::bad_input::round_trip_works(&mut on_second);
 
+    // Removing a listener closes its connections, and only those.
     std::fs::write(&gw.config_path, &original).unwrap();
     gw.signal("-HUP");
     gw.wait_log_line(&["configuration reloaded", "epoch=3"], WAIT);
     wait::until("the removed listener to stop accepting", WAIT, || {
         TcpStream::connect(&second_addr).err()
     });
+    assert!(
+        on_second.closed_by_peer(),
+        "connection of a removed listener left open"
+    );
+    gw.wait_log_line(
+        &[
+            "connection closed",
+            "configuration changed: listener second was removed",
+        ],
+        WAIT,
+    );
     crate::bad_input::round_trip_works(&mut kept);
+
+    // Changing the listener a connection uses closes it.
+    let changed = original.replacen(
+        "advertised_host: 127.0.0.1",
+        "advertised_host: localhost",
+        1,
+    );
+    std::fs::write(&gw.config_path, changed).unwrap();
+    gw.signal("-HUP");
+    gw.wait_log_line(&["configuration reloaded", "epoch=4"], WAIT);
+    assert!(
+        kept.closed_by_peer(),
+        "connection of a changed listener left open"
+    );
+    gw.wait_log_line(
+        &[
+            "connection closed",
+            "configuration changed: listener plain changed",
+        ],
+        WAIT,
+    );
 }
 
 /// The gateway port that serves the leader of `topic` partition 0.
