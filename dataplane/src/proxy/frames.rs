@@ -3,12 +3,15 @@
 //! the memory it was read into.
 //!
 //! Cancel safety: `next_frame` keeps everything it has read in `self.buf`,
-//! so dropping the future between polls loses no bytes.
+//! and a read only counts once it completed, so dropping the future between
+//! polls loses no bytes.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use sluice_wire::frame::frame_len;
 use sluice_wire::WireError;
+
+use super::read_buffer::ReadBuffer;
 
 /// What a read ended with, when it did not yield a frame.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +36,7 @@ pub struct FrameLimits {
 
 pub struct FrameReader<R> {
     src: R,
-    buf: BytesMut,
+    buf: ReadBuffer,
     limits: FrameLimits,
     /// Only the first bytes of a client connection can be a TLS ClientHello
     /// or an HTTP request line worth naming in the log.
@@ -45,7 +48,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(src: R, limits: FrameLimits, detect_foreign: bool) -> Self {
         FrameReader {
             src,
-            buf: BytesMut::new(),
+            buf: ReadBuffer::default(),
             limits,
             first: true,
             detect_foreign,
@@ -63,11 +66,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         loop {
             let detect = self.first && self.detect_foreign;
             let lim = self.limits;
-            let wanted = frame_len(&self.buf, lim.max_frame, lim.min_body, detect)?;
+            let wanted = frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)?;
             if let Some(len) = wanted {
                 if self.buf.len() >= len {
                     self.first = false;
-                    return Ok(Some(self.buf.split_to(len).freeze()));
+                    return Ok(Some(self.buf.split_frame(len)));
                 }
             }
             if self.fill(wanted).await? == 0 {
@@ -98,26 +101,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             Some(len) if len > start => (len - start).max(self.limits.read_chunk),
             _ => self.limits.read_chunk,
         };
-        let mut filled = Filled {
-            buf: &mut self.buf,
-            len: start,
-        };
-        filled.buf.resize(start + want, 0);
-        let n = self.src.read(&mut filled.buf[start..]).await?;
-        filled.len = start + n;
+        let spare = self.buf.spare(want);
+        let n = self.src.read(spare).await?;
+        self.buf.commit(n);
         Ok(n)
-    }
-}
-
-/// Trims the zeroed read space back to the bytes actually received, also
-/// when the read future is dropped before it completes.
-struct Filled<'a> {
-    buf: &'a mut BytesMut,
-    len: usize,
-}
-
-impl Drop for Filled<'_> {
-    fn drop(&mut self) {
-        self.buf.truncate(self.len);
     }
 }

@@ -6,6 +6,7 @@ mod error;
 mod frames;
 mod halves;
 mod pump;
+mod read_buffer;
 mod stream;
 mod upstream;
 

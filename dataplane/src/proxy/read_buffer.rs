@@ -1,0 +1,128 @@
+//! The buffer frames are read into. Socket reads need initialised memory to
+//! write into; zeroing a whole read chunk before every read would cost a
+//! memset per syscall, most of it for bytes the read never fills. This
+//! buffer remembers how far its memory has been initialised and zeroes each
+//! byte at most once per allocation.
+
+use bytes::{Bytes, BytesMut};
+
+#[derive(Default)]
+pub struct ReadBuffer {
+    buf: BytesMut,
+    /// Bytes from the start of `buf` known to be initialised; always >= len.
+    initialized: usize,
+}
+
+impl ReadBuffer {
+    pub fn data(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Hands out the first `n` bytes (the caller checked `n <= len`) as a
+    /// view of the memory they were read into.
+    pub fn split_frame(&mut self, n: usize) -> Bytes {
+        let n = n.min(self.buf.len());
+        self.initialized -= n;
+        self.buf.split_to(n).freeze()
+    }
+
+    /// `want` writable bytes right after the data, to read into; `commit`
+    /// then says how many the read filled.
+    pub fn spare(&mut self, want: usize) -> &mut [u8] {
+        let len = self.buf.len();
+        if self.buf.capacity() - len < want {
+            let before = (self.buf.as_ptr(), self.buf.capacity());
+            self.buf.reserve(want);
+            if (self.buf.as_ptr(), self.buf.capacity()) != before {
+                // New or moved memory: only the data itself is initialised.
+                self.initialized = len;
+            }
+        }
+        let end = len + want;
+        if self.initialized < end {
+            let from = self.initialized - len;
+            for byte in &mut self.buf.spare_capacity_mut()[from..want] {
+                byte.write(0);
+            }
+            self.initialized = end;
+        }
+        // SAFETY: `len..end` lies within the capacity (reserved above) and
+        // was initialised, now or by an earlier call on this same
+        // allocation, and no handed-out `Bytes` covers it.
+        unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().add(len), want) }
+    }
+
+    /// Marks `n` bytes of the last `spare` region as data.
+    pub fn commit(&mut self, n: usize) {
+        let n = n.min(self.initialized - self.buf.len());
+        // SAFETY: those bytes are initialised (see `spare`) and within capacity.
+        unsafe { self.buf.set_len(self.buf.len() + n) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator, so the test needs no crate.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, bound: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % bound.max(1)
+        }
+    }
+
+    #[test]
+    fn behaves_like_a_plain_byte_queue() {
+        let mut rng = Lcg(7);
+        let mut buffer = ReadBuffer::default();
+        let mut model: Vec<u8> = Vec::new();
+        let mut next_byte = 0u8;
+        let mut kept: Vec<(Bytes, Vec<u8>)> = Vec::new();
+        for _ in 0..5000 {
+            if rng.next(3) == 0 && !model.is_empty() {
+                let n = rng.next(model.len()) + 1;
+                let frame = buffer.split_frame(n);
+                let expected: Vec<u8> = model.drain(..n).collect();
+                assert_eq!(&frame[..], &expected[..]);
+                kept.push((frame, expected));
+            } else {
+                let want = rng.next(70_000) + 1;
+                let spare = buffer.spare(want);
+                assert_eq!(spare.len(), want);
+                let n = rng.next(want + 1);
+                for byte in &mut spare[..n] {
+                    *byte = next_byte;
+                    model.push(next_byte);
+                    next_byte = next_byte.wrapping_add(1);
+                }
+                buffer.commit(n);
+            }
+            assert_eq!(buffer.data(), &model[..]);
+        }
+        // Frames handed out earlier are never overwritten by later reads.
+        for (frame, expected) in kept {
+            assert_eq!(&frame[..], &expected[..]);
+        }
+    }
+
+    #[test]
+    fn commit_never_exceeds_the_spare_region() {
+        let mut buffer = ReadBuffer::default();
+        buffer.spare(8).copy_from_slice(b"abcdefgh");
+        buffer.commit(100);
+        assert_eq!(buffer.data(), b"abcdefgh");
+    }
+}
