@@ -4,18 +4,21 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::clients::create_topic;
-use crate::support::kafka::NODE_ID_BASE;
-use crate::support::repo_root;
-use crate::support::wait;
+use crate::support::kafka::{tool_ok, NODE_ID_BASE};
+use crate::support::{repo_root, wait, TempDir};
 use crate::Env;
 
+const TOPIC: &str = "failover";
 const RECORDS: usize = 20_000;
 const STOP_AFTER_ACKED: usize = 4_000;
+/// The verifiable producer turns retries off unless told otherwise; a real
+/// producer retries through a leader change, so this one must too.
 const PRODUCER_PROPERTIES: &str =
     "retries=2147483647\nenable.idempotence=true\ndelivery.timeout.ms=120000\n";
 
@@ -26,75 +29,100 @@ fn kafka_tool(name: &str, args: &[&str]) -> Command {
     command
 }
 
-pub fn broker_stop_during_run(env: &Env) {
-    let gw = env.gateway.bootstrap();
-    let topic = "failover";
-    create_topic(&gw, topic);
-    let records = RECORDS.to_string();
-    let consumer = kafka_tool(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &gw,
-            "--topic",
-            topic,
-            "--group",
-            "failover-group",
-            "--from-beginning",
-            "--max-messages",
-            &records,
-            "--timeout-ms",
-            "120000",
-        ],
-    )
-    .spawn()
-    .expect("start console consumer");
-    // The verifiable producer turns retries off unless told otherwise; a
-    // real producer retries through a leader change, so this one must too.
-    let props = crate::support::TempDir::new("failover");
+fn consumer_args<'a>(
+    gw: &'a str,
+    group: &'a str,
+    records: &'a str,
+    timeout_ms: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "--bootstrap-server",
+        gw,
+        "--topic",
+        TOPIC,
+        "--group",
+        group,
+        "--from-beginning",
+        "--max-messages",
+        records,
+        "--timeout-ms",
+        timeout_ms,
+    ]
+}
+
+/// The producer's acknowledged values and its error lines, as they come.
+struct ProducerEvents {
+    acked: mpsc::Receiver<String>,
+    errors: mpsc::Receiver<String>,
+    reader: JoinHandle<()>,
+}
+
+fn start_producer(gw: &str, props: &TempDir) -> (Child, ProducerEvents) {
     let props_path = props.path().join("producer.properties");
     std::fs::write(&props_path, PRODUCER_PROPERTIES).expect("write producer properties");
     let props_arg = props_path.to_string_lossy().to_string();
-    let mut producer = kafka_tool(
-        "kafka-verifiable-producer",
-        &[
-            "--bootstrap-server",
-            &gw,
-            "--topic",
-            topic,
-            "--max-messages",
-            &records,
-            "--throughput",
-            "2000",
-            "--acks",
-            "-1",
-            "--producer.config",
-            &props_arg,
-        ],
-    )
-    .spawn()
-    .expect("start verifiable producer");
-
-    let (acked_tx, acked_rx) = mpsc::channel::<String>();
-    let (error_tx, error_rx) = mpsc::channel::<String>();
+    let records = RECORDS.to_string();
+    let args = [
+        "--bootstrap-server",
+        gw,
+        "--topic",
+        TOPIC,
+        "--max-messages",
+        &records,
+        "--throughput",
+        "2000",
+        "--acks",
+        "-1",
+        "--producer.config",
+        &props_arg,
+    ];
+    let mut producer = kafka_tool("kafka-verifiable-producer", &args)
+        .spawn()
+        .expect("start verifiable producer");
     let stdout = producer.stdout.take().expect("producer stdout");
+    let (acked_tx, acked) = mpsc::channel();
+    let (error_tx, errors) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                if event["name"] == "producer_send_success" {
-                    let _ = acked_tx.send(event["value"].as_str().unwrap_or_default().to_string());
-                } else if event["name"] == "producer_send_error" {
-                    let _ = error_tx.send(line);
-                }
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if event["name"] == "producer_send_success" {
+                let _ = acked_tx.send(event["value"].as_str().unwrap_or_default().to_string());
+            } else if event["name"] == "producer_send_error" {
+                let _ = error_tx.send(line);
             }
         }
     });
+    (
+        producer,
+        ProducerEvents {
+            acked,
+            errors,
+            reader,
+        },
+    )
+}
+
+pub fn broker_stop_during_run(env: &Env) {
+    let gw = env.gateway.bootstrap();
+    create_topic(&gw, TOPIC);
+    let records = RECORDS.to_string();
+    let consumer = kafka_tool(
+        "kafka-console-consumer",
+        &consumer_args(&gw, "failover-group", &records, "120000"),
+    )
+    .spawn()
+    .expect("start console consumer");
+    let props = TempDir::new("failover");
+    let (mut producer, events) = start_producer(&gw, &props);
+
     let mut acked = BTreeSet::new();
     wait::until(
         "the producer to get acknowledgements",
         Duration::from_secs(120),
         || {
-            acked.extend(acked_rx.try_iter());
+            acked.extend(events.acked.try_iter());
             (acked.len() >= STOP_AFTER_ACKED).then_some(())
         },
     );
@@ -102,10 +130,10 @@ pub fn broker_stop_during_run(env: &Env) {
     env.cluster.stop_node(victim);
 
     let status = producer.wait().expect("producer exit");
-    reader.join().expect("reader thread");
-    acked.extend(acked_rx.try_iter());
+    events.reader.join().expect("reader thread");
+    acked.extend(events.acked.try_iter());
     assert!(status.success(), "verifiable producer failed");
-    let errors: Vec<String> = error_rx.try_iter().take(5).collect();
+    let errors: Vec<String> = events.errors.try_iter().take(5).collect();
     assert_eq!(
         acked.len(),
         RECORDS,
@@ -122,21 +150,9 @@ pub fn broker_stop_during_run(env: &Env) {
     );
 
     // Every acknowledged record is in the log, read back by a fresh group.
-    let all = crate::support::kafka::tool_ok(
+    let all = tool_ok(
         "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &gw,
-            "--topic",
-            topic,
-            "--group",
-            "failover-check",
-            "--from-beginning",
-            "--max-messages",
-            &records,
-            "--timeout-ms",
-            "90000",
-        ],
+        &consumer_args(&gw, "failover-check", &records, "90000"),
         None,
     );
     let consumed: BTreeSet<String> = all.lines().map(str::to_string).collect();

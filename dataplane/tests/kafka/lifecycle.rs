@@ -11,6 +11,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::bad_input::round_trip_works;
 use crate::clients::create_topic;
 use crate::support::gateway::Gateway;
 use crate::support::kafka::NODE_ID_BASE;
@@ -44,39 +45,32 @@ fn second_listener(first_port: u16) -> String {
     )
 }
 
+fn reload(gw: &Gateway, config: &str, epoch: u64) {
+    std::fs::write(&gw.config_path, config).unwrap();
+    gw.signal("-HUP");
+    gw.wait_log_line(&["configuration reloaded", &format!("epoch={epoch}")], WAIT);
+}
+
 pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
-    let gw = Gateway::start_port_mapping(
-        &env.cluster.bootstrap,
-        3,
-        NODE_ID_BASE,
-        &["--shards", "2", "--no-pin"],
-    );
+    let args = ["--shards", "2", "--no-pin"];
+    let gw = Gateway::start_port_mapping(&env.cluster.bootstrap, 3, NODE_ID_BASE, &args);
     let original = std::fs::read_to_string(&gw.config_path).unwrap();
     let mut kept = RawConn::connect(&gw.bootstrap());
-    crate::bad_input::round_trip_works(&mut kept);
+    round_trip_works(&mut kept);
 
+    // A new listener is bound in the running process; others are untouched.
     let second = ports::free_port_block(5);
-    std::fs::write(
-        &gw.config_path,
-        format!("{original}{}", second_listener(second)),
-    )
-    .unwrap();
-    gw.signal("-HUP");
-    gw.wait_log_line(&["configuration reloaded", "epoch=2"], WAIT);
+    reload(&gw, &format!("{original}{}", second_listener(second)), 2);
     let second_addr = format!("127.0.0.1:{second}");
-    let served = wait::until("the new listener to accept", WAIT, || {
+    drop(wait::until("the new listener to accept", WAIT, || {
         TcpStream::connect(&second_addr).ok()
-    });
-    drop(served);
+    }));
     let ports = metadata_ports(&second_addr);
-    assert!(
-        ports
-            .iter()
-            .all(|p| (second as i32 + 1..second as i32 + 5).contains(p)),
-        "{ports:?}"
-    );
-    crate::bad_input::round_trip_works(&mut kept);
+    let second_range = second as i32 + 1..second as i32 + 5;
+    assert!(ports.iter().all(|p| second_range.contains(p)), "{ports:?}");
+    round_trip_works(&mut kept);
 
+    // An invalid file is refused and changes nothing.
     std::fs::write(
         &gw.config_path,
         "listeners: [ { name: broken, bogus: 1 } ]\n",
@@ -84,14 +78,12 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
     .unwrap();
     gw.signal("-HUP");
     gw.wait_log_line(&["configuration rejected", "bogus"], WAIT);
-    crate::bad_input::round_trip_works(&mut kept);
+    round_trip_works(&mut kept);
     let mut on_second = RawConn::connect(&second_addr);
-    crate::bad_input::round_trip_works(&mut on_second);
+    round_trip_works(&mut on_second);
 
     // Removing a listener closes its connections, and only those.
-    std::fs::write(&gw.config_path, &original).unwrap();
-    gw.signal("-HUP");
-    gw.wait_log_line(&["configuration reloaded", "epoch=3"], WAIT);
+    reload(&gw, &original, 3);
     wait::until("the removed listener to stop accepting", WAIT, || {
         TcpStream::connect(&second_addr).err()
     });
@@ -106,17 +98,18 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
         ],
         WAIT,
     );
-    crate::bad_input::round_trip_works(&mut kept);
+    round_trip_works(&mut kept);
 
     // Changing the listener a connection uses closes it.
-    let changed = original.replacen(
-        "advertised_host: 127.0.0.1",
-        "advertised_host: localhost",
-        1,
+    reload(
+        &gw,
+        &original.replacen(
+            "advertised_host: 127.0.0.1",
+            "advertised_host: localhost",
+            1,
+        ),
+        4,
     );
-    std::fs::write(&gw.config_path, changed).unwrap();
-    gw.signal("-HUP");
-    gw.wait_log_line(&["configuration reloaded", "epoch=4"], WAIT);
     assert!(
         kept.closed_by_peer(),
         "connection of a changed listener left open"

@@ -16,3 +16,18 @@ pub fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Calls `attempt` until it returns true or `timeout` passes; false then.
+/// For retrying an operation whose failures are expected for a while.
+pub fn until_ok(timeout: Duration, mut attempt: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if attempt() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

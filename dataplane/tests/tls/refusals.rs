@@ -104,28 +104,7 @@ pub fn bad_clients(env: &Env) {
         LOG_WAIT,
     );
 
-    // TLS 1.1 only: openssl is the one client here that still speaks it.
-    let tls11 = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &addr,
-            "-servername",
-            &format!("bootstrap.vc-a{PER_CLUSTER}"),
-        ])
-        .args(["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl s_client");
-    let tls11_out = String::from_utf8_lossy(&tls11.stdout);
-    assert!(
-        !tls11.status.success() || !tls11_out.contains("Verify return code: 0"),
-        "TLS 1.1 accepted:\n{tls11_out}"
-    );
-    env.gateway.wait_log_line(
-        &["connection closed", "TLS handshake failed", "ncompatible"],
-        LOG_WAIT,
-    );
+    refuse_tls_1_1(env, &addr);
 
     // Plaintext Kafka on a TLS-only port.
     let mut plain = RawConn::connect(&addr);
@@ -153,4 +132,29 @@ pub fn bad_clients(env: &Env) {
     api_versions(&mut kept);
     api_versions(&mut survivor(env));
     env.gateway.assert_running();
+}
+
+/// TLS 1.1 only: openssl is the one client here that still speaks it.
+fn refuse_tls_1_1(env: &Env, addr: &str) {
+    let tls11 = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            addr,
+            "-servername",
+            &format!("bootstrap.vc-a{PER_CLUSTER}"),
+        ])
+        .args(["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl s_client");
+    let tls11_out = String::from_utf8_lossy(&tls11.stdout);
+    assert!(
+        !tls11.status.success() || !tls11_out.contains("Verify return code: 0"),
+        "TLS 1.1 accepted:\n{tls11_out}"
+    );
+    env.gateway.wait_log_line(
+        &["connection closed", "TLS handshake failed", "ncompatible"],
+        LOG_WAIT,
+    );
 }

@@ -73,10 +73,23 @@ fn produce(conn: &mut TlsConn, value: &str) {
         .with_acks(-1)
         .with_timeout_ms(30_000)
         .with_topic_data(vec![topic]);
-    let response: ProduceResponse = conn.call(ApiKey::Produce, 9, &request);
-    let error = response.responses[0].partition_responses[0].error_code;
-    assert_eq!(error, 0, "produce {value:?}");
+    // A topic just created can answer "not leader" until its leader has
+    // loaded it; those errors are retriable, anything else fails the test.
+    let mut last = 0;
+    let answered = crate::support::wait::until_ok(Duration::from_secs(30), || {
+        let response: ProduceResponse = conn.call(ApiKey::Produce, 9, &request);
+        last = response.responses[0].partition_responses[0].error_code;
+        assert!(
+            RETRIABLE.contains(&last) || last == 0,
+            "produce {value:?}: error {last}"
+        );
+        last == 0
+    });
+    assert!(answered, "produce {value:?} kept failing with error {last}");
 }
+
+/// UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER.
+const RETRIABLE: [i16; 3] = [3, 5, 6];
 
 pub fn rotation(env: &Env) {
     let addr = format!("127.0.0.1:{}", env.shared_port);

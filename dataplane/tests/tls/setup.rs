@@ -1,7 +1,7 @@
 //! The set-up every TLS trial shares: certificates, three one-broker Kafka
 //! clusters (plaintext, TLS, mutual TLS) and one gateway in front of them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::support::gateway::Gateway;
 use crate::support::kafka::KafkaCluster;
@@ -36,80 +36,93 @@ pub struct Env {
     pub mapped_port: u16,
 }
 
+/// Files for the Kafka side: brokers' certificate and the gateway's identity.
+struct KafkaTls {
+    ca: Ca,
+    ca_path: PathBuf,
+    broker: (PathBuf, PathBuf),
+    gateway_identity: (PathBuf, PathBuf),
+}
+
+fn kafka_tls(dir: &Path) -> KafkaTls {
+    let ca = Ca::new("kafka test CA");
+    let ca_path = ca.write(dir, "kafka-ca");
+    let broker = ca
+        .issue("broker", &["127.0.0.1", "localhost"])
+        .write(dir, "broker");
+    let gateway_identity = ca
+        .issue("sluice-gateway", &["sluice-gateway"])
+        .write(dir, "gateway-client");
+    KafkaTls {
+        ca,
+        ca_path,
+        broker,
+        gateway_identity,
+    }
+}
+
+/// Plaintext, TLS and mutual-TLS one-broker clusters.
+fn start_clusters(tls: &KafkaTls) -> (KafkaCluster, KafkaCluster, KafkaCluster) {
+    let (cert, key) = (
+        tls.broker.0.to_str().unwrap(),
+        tls.broker.1.to_str().unwrap(),
+    );
+    let ca = tls.ca_path.to_str().unwrap();
+    let with_tls = ["--tls-cert", cert, "--tls-key", key, "--tls-ca", ca];
+    let plain = KafkaCluster::start(1);
+    let tls_cluster = KafkaCluster::start_with(1, &with_tls);
+    let mutual: Vec<&str> = with_tls
+        .iter()
+        .copied()
+        .chain(["--tls-client-auth", "required"])
+        .collect();
+    let mtls = KafkaCluster::start_with(1, &mutual);
+    (plain, tls_cluster, mtls)
+}
+
 impl Env {
     pub fn start() -> Env {
         let dir = TempDir::new("tls");
         let d = dir.path();
-        let kafka_ca = Ca::new("kafka test CA");
-        let kafka_ca_path = kafka_ca.write(d, "kafka-ca");
-        let (broker_cert, broker_key) = kafka_ca
-            .issue("broker", &["127.0.0.1", "localhost"])
-            .write(d, "broker");
-        let gateway_identity = kafka_ca
-            .issue("sluice-gateway", &["sluice-gateway"])
-            .write(d, "gateway-client");
-        let (bc, bk) = (broker_cert.to_str().unwrap(), broker_key.to_str().unwrap());
-        let ca = kafka_ca_path.to_str().unwrap();
-        let plain = KafkaCluster::start(1);
-        let tls = KafkaCluster::start_with(1, &["--tls-cert", bc, "--tls-key", bk, "--tls-ca", ca]);
-        let mtls = KafkaCluster::start_with(
-            1,
-            &[
-                "--tls-cert",
-                bc,
-                "--tls-key",
-                bk,
-                "--tls-ca",
-                ca,
-                "--tls-client-auth",
-                "required",
-            ],
-        );
-
+        let kafka = kafka_tls(d);
+        let (plain, tls, mtls) = start_clusters(&kafka);
         let gateway_ca = Ca::new("sluice test gateway CA");
         let gateway_ca_path = gateway_ca.write(d, "gateway-ca");
-        let cert_a = gateway_ca
-            .issue("vc-a", &["*.vc-a.pc.sluice.test"])
-            .write(d, "vc-a");
-        let cert_b = gateway_ca
-            .issue("vc-b", &["*.vc-b.pc.sluice.test"])
-            .write(d, "vc-b");
         let shared_cert = gateway_ca
             .issue("shared", &["*.sh.sluice.test"])
             .write(d, "shared");
-        let mutual = gateway_ca
-            .issue("mutual", &["*.vc-c.mt.sluice.test"])
-            .write(d, "mutual");
         let client_ca = Ca::new("sluice test client CA");
-        let client_ca_path = client_ca.write(d, "client-ca");
         let alice = client_ca.issue("alice", &["alice.clients.sluice.test"]);
-        let rogue_ca = Ca::new("untrusted CA");
-
         let base = ports::free_port_block(7);
-        let (per_cluster_port, shared_port, mutual_port, mapped_port) =
-            (base, base + 1, base + 2, base + 3);
         let hosts = d.join("hosts");
         std::fs::write(&hosts, hosts_file()).unwrap();
         let config = gateway_config(&GatewayFiles {
             plain: &plain.bootstrap,
             tls: &tls.bootstrap,
             mtls: &mtls.bootstrap,
-            kafka_ca: &kafka_ca_path,
-            identity: &gateway_identity,
-            cert_a: &cert_a,
-            cert_b: &cert_b,
+            kafka_ca: &kafka.ca_path,
+            identity: &kafka.gateway_identity,
+            cert_a: &gateway_ca
+                .issue("vc-a", &["*.vc-a.pc.sluice.test"])
+                .write(d, "vc-a"),
+            cert_b: &gateway_ca
+                .issue("vc-b", &["*.vc-b.pc.sluice.test"])
+                .write(d, "vc-b"),
             shared: &shared_cert,
-            mutual: &mutual,
-            client_ca: &client_ca_path,
-            ports: [per_cluster_port, shared_port, mutual_port, mapped_port],
+            mutual: &gateway_ca
+                .issue("mutual", &["*.vc-c.mt.sluice.test"])
+                .write(d, "mutual"),
+            client_ca: &client_ca.write(d, "client-ca"),
+            ports: [base, base + 1, base + 2, base + 3],
         });
-        let gateway = Gateway::start(&config, per_cluster_port, &["--shards", "2", "--no-pin"]);
+        let gateway = Gateway::start(&config, base, &["--shards", "2", "--no-pin"]);
+        drop(kafka.ca);
         Env {
             dir,
             gateway_ca,
-            rogue_ca,
+            rogue_ca: Ca::new("untrusted CA"),
             alice,
-            kafka_ca_path,
+            kafka_ca_path: kafka.ca_path,
             gateway_ca_path,
             hosts,
             shared_cert,
@@ -117,10 +130,10 @@ impl Env {
             tls,
             mtls,
             gateway,
-            per_cluster_port,
-            shared_port,
-            mutual_port,
-            mapped_port,
+            per_cluster_port: base,
+            shared_port: base + 1,
+            mutual_port: base + 2,
+            mapped_port: base + 3,
         }
     }
 
