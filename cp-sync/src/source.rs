@@ -1,5 +1,7 @@
 //! Where configuration comes from. The file source serves standalone nodes;
-//! the control-plane source arrives behind the same trait.
+//! nodes run by a control plane use [`crate::remote`], whose poller offers
+//! each new configuration to the sync thread and whose source answers
+//! SIGHUP with the last accepted one.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +14,10 @@ pub trait ConfigSource: Send {
     fn fetch(&mut self) -> Result<Config, ConfigErrors>;
     /// A short human description (a path or URL) for logs.
     fn describe(&self) -> String;
+    /// Called on the sync thread when a configuration that another thread
+    /// offered (see `remote`) became current, so a later `fetch` (SIGHUP)
+    /// starts from it. Sources that own their data ignore it.
+    fn accepted(&mut self, _config: &Config, _origin: &str) {}
 }
 
 /// Reads a YAML or JSON file on every fetch.

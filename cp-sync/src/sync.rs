@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use tracing::{error, info};
 
-use crate::config::ConfigErrors;
+use crate::config::{Config, ConfigErrors};
 use crate::snapshot::Snapshot;
 use crate::source::ConfigSource;
 use crate::tls::{build_tls, tls_fingerprint};
@@ -22,13 +22,75 @@ pub type Publish = Box<dyn FnMut(Arc<Snapshot>) + Send>;
 /// How often the sync thread re-reads certificate files by default.
 pub const DEFAULT_TLS_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
-enum Command {
+pub(crate) enum Command {
     Reload,
     Stop,
+    /// A configuration fetched by another thread (the control-plane
+    /// poller), already parsed and validated, to build and publish.
+    Offer(Box<Offer>),
 }
 
-/// Lets other threads (signal handling, later the control-plane poller) ask
-/// the sync thread to act.
+pub(crate) struct Offer {
+    config: Config,
+    /// Becomes the snapshot's `source`.
+    origin: String,
+    /// The new epoch, or why the configuration was not used.
+    reply: Sender<Result<u64, ConfigErrors>>,
+}
+
+/// The sync thread has stopped; nothing more will be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stopped;
+
+/// How a companion thread (the control-plane poller) hands configurations
+/// to the sync thread and learns that it has stopped.
+pub(crate) struct OfferSink {
+    commands: Sender<Command>,
+    /// Never sent on; disconnected when the sync thread ends.
+    done: Receiver<()>,
+}
+
+impl OfferSink {
+    /// Offers `config` and waits for the verdict: the new epoch, or the
+    /// errors that kept it from replacing the running configuration.
+    pub(crate) fn offer(
+        &self,
+        config: Config,
+        origin: String,
+    ) -> Result<Result<u64, ConfigErrors>, Stopped> {
+        let (reply, verdict) = crossbeam_channel::bounded(1);
+        let offer = Offer {
+            config,
+            origin,
+            reply,
+        };
+        self.commands
+            .send(Command::Offer(Box::new(offer)))
+            .map_err(|_| Stopped)?;
+        // A sync thread that stops drops the offer unanswered.
+        verdict.recv().map_err(|_| Stopped)
+    }
+
+    /// Sleeps for `duration`, or less when the sync thread stops; false
+    /// once it has stopped.
+    pub(crate) fn wait(&self, duration: Duration) -> bool {
+        matches!(
+            self.done.recv_timeout(duration),
+            Err(RecvTimeoutError::Timeout)
+        )
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
+        matches!(self.done.try_recv(), Err(TryRecvError::Disconnected))
+    }
+}
+
+/// Started by [`ConfigSync::spawn`] next to the sync thread, e.g. the
+/// control-plane poller.
+pub(crate) type Companion = Box<dyn FnOnce(OfferSink) -> std::io::Result<()> + Send>;
+
+/// Lets other threads (signal handling, the control-plane poller) ask the
+/// sync thread to act.
 #[derive(Clone)]
 pub struct SyncHandle {
     commands: Sender<Command>,
@@ -54,6 +116,19 @@ pub struct ConfigSync {
     /// Fingerprint of TLS files that last failed to build, so a broken
     /// rotation is logged once rather than on every tick until it is fixed.
     failed_tls: Option<u64>,
+    companion: Option<Companion>,
+}
+
+/// What it serves and from where; no configuration content.
+impl std::fmt::Debug for ConfigSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigSync")
+            .field("source", &self.source.describe())
+            .field("epoch", &self.epoch)
+            .field("tls_watch", &self.tls_watch)
+            .field("companion", &self.companion.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfigSync {
@@ -64,7 +139,15 @@ impl ConfigSync {
             current: None,
             tls_watch: Some(DEFAULT_TLS_WATCH_INTERVAL),
             failed_tls: None,
+            companion: None,
         }
+    }
+
+    /// A thread to start with the sync thread that feeds it configurations
+    /// through [`Command::Offer`].
+    pub(crate) fn with_companion(mut self, companion: Companion) -> Self {
+        self.companion = Some(companion);
+        self
     }
 
     /// How often the running thread re-reads the certificate, key and CA
@@ -93,14 +176,27 @@ impl ConfigSync {
         self.current.clone()
     }
 
-    /// Starts the sync thread. The first snapshot must already have been
+    /// Starts the sync thread (and its companion, if any: the
+    /// control-plane poller). The first snapshot must already have been
     /// loaded and published by the caller, so a node never starts without a
     /// valid configuration.
-    pub fn spawn(self, publish: Publish) -> std::io::Result<(SyncHandle, JoinHandle<()>)> {
+    pub fn spawn(mut self, publish: Publish) -> std::io::Result<(SyncHandle, JoinHandle<()>)> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+        if let Some(start) = self.companion.take() {
+            // If the sync thread fails to start below, the sink's channels
+            // disconnect and the companion ends by itself.
+            start(OfferSink {
+                commands: tx.clone(),
+                done: done_rx,
+            })?;
+        }
         let handle = std::thread::Builder::new()
             .name("sluice-cp-sync".into())
-            .spawn(move || self.run(rx, publish))?;
+            .spawn(move || {
+                let _done = done_tx;
+                self.run(rx, publish)
+            })?;
         Ok((SyncHandle { commands: tx }, handle))
     }
 
@@ -115,6 +211,7 @@ impl ConfigSync {
             };
             match command {
                 Ok(Command::Reload) => self.reload(&mut publish),
+                Ok(Command::Offer(offer)) => self.offer(*offer, &mut publish),
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
                     self.check_tls(&mut publish);
@@ -138,6 +235,35 @@ impl ConfigSync {
                 error!(%source, running_epoch = running, %errors, "configuration rejected, keeping the running one");
             }
         }
+    }
+
+    /// Builds and publishes a configuration another thread fetched; the
+    /// running one stays when its TLS files cannot be used.
+    fn offer(&mut self, offer: Offer, publish: &mut Publish) {
+        let Offer {
+            config,
+            origin,
+            reply,
+        } = offer;
+        let verdict = match build_tls(&config) {
+            Ok(tls) => {
+                self.epoch += 1;
+                self.failed_tls = None;
+                self.source.accepted(&config, &origin);
+                let snapshot = Snapshot::new(self.epoch, origin, config, tls);
+                self.current = Some(snapshot.clone());
+                info!(epoch = snapshot.epoch, source = %snapshot.source, "configuration applied");
+                publish(snapshot);
+                Ok(self.epoch)
+            }
+            Err(errors) => {
+                let running = self.current.as_ref().map(|s| s.epoch).unwrap_or(0);
+                let lines = errors.to_string().replace('\n', "; ");
+                error!(source = %origin, running_epoch = running, errors = %lines, "configuration rejected, keeping the running one");
+                Err(errors)
+            }
+        };
+        let _ = reply.send(verdict);
     }
 
     /// Certificate rotation: when the files of the current configuration
