@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config_source::SourceArgs;
 use crate::cpus::parse_cpu_list;
 use crate::gateway::{self, RunOptions};
+use crate::logging::LogFormat;
+use crate::observability::ObservabilityArgs;
 use crate::shard::ShardSettings;
 
 #[derive(Parser, Debug)]
@@ -19,8 +22,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the gateway.
-    Run(RunArgs),
+    /// Run the gateway. Boxed: its flags make it far larger than `Validate`.
+    Run(Box<RunArgs>),
     /// Check a configuration file and print every error in it.
     Validate {
         /// YAML or JSON configuration file.
@@ -30,9 +33,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// YAML or JSON configuration file (SIGHUP re-reads it).
-    #[arg(long, short, env = "SLUICE_CONFIG")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Number of shards (executor threads). Default: one per CPU the process may use.
     #[arg(long, env = "SLUICE_SHARDS")]
     pub shards: Option<usize>,
@@ -67,15 +69,27 @@ pub struct RunArgs {
     /// How long a connection to an unknown broker waits for discovery, in milliseconds.
     #[arg(long, default_value_t = 5_000, env = "SLUICE_BROKER_WAIT_MS")]
     pub broker_wait_ms: u64,
+    #[command(flatten)]
+    pub observability: ObservabilityArgs,
 }
 
 /// A parsed `--cpus` value (a newtype so clap treats it as one value).
 pub type CpuList = Vec<usize>;
 
+impl Cli {
+    /// Only `run` logs through tracing; `validate` prints its own report.
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            Command::Run(args) => args.observability.log_format,
+            Command::Validate { .. } => LogFormat::Text,
+        }
+    }
+}
+
 pub fn main_with(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { file } => validate(&file),
-        Command::Run(args) => match gateway::run(run_options(args)) {
+        Command::Run(args) => match gateway::run(run_options(*args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("sluice: {e:#}");
@@ -111,13 +125,15 @@ fn run_options(args: RunArgs) -> RunOptions {
         read_chunk: args.read_chunk_bytes.max(4096),
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         broker_wait: Duration::from_millis(args.broker_wait_ms),
+        metrics: args.observability.metrics,
     };
     RunOptions {
-        config: args.config,
+        origin: args.source.origin(),
         shards: args.shards,
         cpus: args.cpus,
         no_pin: args.no_pin,
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),
         settings,
+        observability: args.observability.options(),
     }
 }

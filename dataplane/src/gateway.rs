@@ -1,13 +1,11 @@
 //! Starts and stops a gateway process: configuration, discovery, shards,
 //! signals, drain.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use cp_sync::source::FileSource;
 use cp_sync::sync::ConfigSync;
 use cp_sync::Snapshot;
 use crossbeam_channel::{Receiver, Sender};
@@ -16,8 +14,10 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing::{error, info, warn};
 
+use crate::config_source::ConfigOrigin;
 use crate::cpus;
 use crate::discovery::{Discovery, DiscoveryMsg};
+use crate::observability::{ObsHandle, Observability, ObservabilityOptions};
 use crate::routing::RouteTable;
 use crate::shard::{self, ShardChannels, ShardMsg, ShardReport, ShardSettings};
 
@@ -28,12 +28,13 @@ const SHARD_IO_MEMORY: usize = 64 * 1024;
 const DISCOVERY_QUEUE: usize = 1024;
 
 pub struct RunOptions {
-    pub config: PathBuf,
+    pub origin: ConfigOrigin,
     pub shards: Option<usize>,
     pub cpus: Option<Vec<usize>>,
     pub no_pin: bool,
     pub drain_timeout: Duration,
     pub settings: ShardSettings,
+    pub observability: ObservabilityOptions,
 }
 
 /// Fans a message out to every shard without ever blocking.
@@ -49,15 +50,14 @@ impl ShardFanout {
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<()> {
-    let mut sync = ConfigSync::new(Box::new(FileSource::new(&opts.config)));
-    let snapshot = sync
-        .load()
-        .map_err(|e| anyhow!("configuration {} is invalid:\n{e}", opts.config.display()))?;
+    let (sync, snapshot) = opts.origin.first_snapshot()?;
     warn_insecure_backends(&snapshot);
     let available = cpus::available_cpus();
     let plan = cpus::plan_shards(opts.shards, opts.cpus.as_deref(), opts.no_pin, &available)?;
     let spare = cpus::spare_cpus(&plan, &available);
-    info!(shards = plan.len(), cpus = ?plan, epoch = snapshot.epoch, config = %opts.config.display(), "starting sluice");
+    info!(shards = plan.len(), cpus = ?plan, epoch = snapshot.epoch, config = %opts.origin.describe(), "starting sluice");
+    let mut observability = Observability::start(&opts.observability, &snapshot, &plan, &spare)?;
+    let obs = observability.handle.clone();
 
     let (inboxes, senders): (Vec<_>, Vec<_>) = (0..plan.len())
         .map(|_| {
@@ -67,45 +67,83 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         .unzip();
     let fanout = ShardFanout(Arc::new(senders));
     let (discovery_tx, discovery_rx) = crossbeam_channel::bounded(DISCOVERY_QUEUE);
-    let discovery_thread = start_discovery(&snapshot, &fanout, discovery_rx, &spare)?;
+    let discovery_thread = start_discovery(&snapshot, &fanout, discovery_rx, &spare, &obs)?;
 
     let routes = Arc::new(RouteTable::compile(&snapshot));
     let (report_tx, report_rx) = crossbeam_channel::unbounded();
-    let mut shards = Vec::new();
-    for (id, (cpu, inbox)) in plan.iter().zip(inboxes).enumerate() {
-        let channels = ShardChannels {
-            inbox,
-            reports: report_tx.clone(),
-            discovery: discovery_tx.clone(),
-        };
-        let handle = spawn_shard(id, *cpu, opts.settings.clone(), routes.clone(), channels)?;
-        shards.push(handle);
-    }
-    drop(report_tx);
+    let shard_inputs = ShardInputs {
+        inboxes,
+        observers: observability.take_observers(),
+        reports: report_tx,
+        discovery: discovery_tx.clone(),
+    };
+    let shards = spawn_shards(&plan, shard_inputs, &opts.settings, routes)?;
     let startup = wait_bound(&report_rx, plan.len(), snapshot.epoch);
-    let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare)?;
+    let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare, &obs)?;
     if let Err(e) = &startup {
         error!("{e:#}");
     } else {
         info!(shards = plan.len(), "sluice is serving");
+        obs.serving();
         wait_for_stop_signal(&sync_handle)?;
     }
-    info!(
-        timeout_ms = opts.drain_timeout.as_millis() as u64,
-        "draining"
-    );
-    fanout.send(|| ShardMsg::Drain {
-        timeout: opts.drain_timeout,
-    });
-    for handle in shards {
-        let _ = handle.join();
-    }
+    drain_shards(&fanout, shards, opts.drain_timeout, &obs);
     sync_handle.stop();
     let _ = discovery_tx.try_send(DiscoveryMsg::Stop);
     let _ = sync_thread.join();
     let _ = discovery_thread.join();
+    observability.stop();
     info!("sluice stopped");
     startup
+}
+
+/// What each shard is handed at start, one element per shard.
+struct ShardInputs {
+    inboxes: Vec<Receiver<ShardMsg>>,
+    observers: Vec<crate::metrics::ShardObserver>,
+    reports: Sender<ShardReport>,
+    discovery: Sender<DiscoveryMsg>,
+}
+
+fn spawn_shards(
+    plan: &[Option<usize>],
+    inputs: ShardInputs,
+    settings: &ShardSettings,
+    routes: Arc<RouteTable>,
+) -> anyhow::Result<Vec<glommio::ExecutorJoinHandle<()>>> {
+    let mut shards = Vec::new();
+    let per_shard = plan.iter().zip(inputs.inboxes).zip(inputs.observers);
+    for (id, ((cpu, inbox), observer)) in per_shard.enumerate() {
+        let channels = ShardChannels {
+            inbox,
+            reports: inputs.reports.clone(),
+            discovery: inputs.discovery.clone(),
+            observer,
+        };
+        shards.push(spawn_shard(
+            id,
+            *cpu,
+            settings.clone(),
+            routes.clone(),
+            channels,
+        )?);
+    }
+    Ok(shards)
+}
+
+/// Stops accepting everywhere and waits for every shard's drain to end.
+fn drain_shards(
+    fanout: &ShardFanout,
+    shards: Vec<glommio::ExecutorJoinHandle<()>>,
+    timeout: Duration,
+    obs: &ObsHandle,
+) {
+    info!(timeout_ms = timeout.as_millis() as u64, "draining");
+    obs.draining();
+    fanout.send(|| ShardMsg::Drain { timeout });
+    for handle in shards {
+        let _ = handle.join();
+    }
 }
 
 fn start_discovery(
@@ -113,9 +151,12 @@ fn start_discovery(
     fanout: &ShardFanout,
     inbox: Receiver<DiscoveryMsg>,
     spare: &[usize],
+    obs: &ObsHandle,
 ) -> anyhow::Result<JoinHandle<()>> {
     let shards = fanout.clone();
+    let obs = obs.clone();
     let publish = Box::new(move |topology: Arc<crate::topology::BackendTopology>| {
+        obs.topology(&topology);
         shards.send(|| ShardMsg::Topology(topology.clone()))
     });
     let mut discovery = Discovery::new(snapshot.clone(), publish);
@@ -133,8 +174,10 @@ fn start_sync(
     fanout: &ShardFanout,
     discovery: Sender<DiscoveryMsg>,
     spare: &[usize],
+    obs: &ObsHandle,
 ) -> anyhow::Result<(cp_sync::sync::SyncHandle, JoinHandle<()>)> {
     let shards = fanout.clone();
+    let obs = obs.clone();
     let spare = spare.to_vec();
     let mut pinned = false;
     let publish = Box::new(move |snapshot: Arc<Snapshot>| {
@@ -145,6 +188,7 @@ fn start_sync(
         warn_insecure_backends(&snapshot);
         let routes = Arc::new(RouteTable::compile(&snapshot));
         shards.send(|| ShardMsg::Routes(routes.clone()));
+        obs.config_applied(&snapshot);
         let _ = discovery.send(DiscoveryMsg::Config(snapshot));
     });
     sync.spawn(publish)

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    dataplane::logging::init();
-    dataplane::cli::main_with(dataplane::cli::Cli::parse())
+    let cli = dataplane::cli::Cli::parse();
+    dataplane::logging::init(cli.log_format());
+    dataplane::cli::main_with(cli)
 }

@@ -16,6 +16,8 @@ mod failover;
 mod leaks;
 #[path = "kafka/lifecycle.rs"]
 mod lifecycle;
+#[path = "kafka/observability.rs"]
+mod observability;
 mod support;
 
 use support::gateway::Gateway;
@@ -61,6 +63,14 @@ fn main() {
         (
             "brokers_without_a_port_are_reported",
             lifecycle::brokers_without_a_port_are_reported,
+        ),
+        (
+            "observability_metrics_count_a_produce_consume_run",
+            observability::metrics_count_a_produce_consume_run,
+        ),
+        (
+            "observability_readiness_drops_while_draining",
+            observability::readiness_drops_while_draining,
         ),
         (
             "broker_failure_loses_no_acknowledged_record",

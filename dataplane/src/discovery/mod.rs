@@ -166,8 +166,11 @@ impl Discovery {
         let Some(state) = self.backends.get_mut(name) else {
             return;
         };
-        state.last_fetch = Some(Instant::now());
-        match discover(&state.config, state.tls.as_ref()) {
+        let started = Instant::now();
+        state.last_fetch = Some(started);
+        let result = discover(&state.config, state.tls.as_ref());
+        crate::metrics::global().metadata_refresh(name, started.elapsed(), result.is_ok());
+        match result {
             Ok(topology) => {
                 let interval = Duration::from_secs(state.config.metadata_update_interval_seconds);
                 state.next_due = Instant::now() + interval;

@@ -23,6 +23,8 @@ use tracing::{debug, info, warn};
 pub use error::{ConnError, Side};
 pub use frames::{FrameLimits, FrameReader, ReadError};
 
+use crate::metrics::labels::CloseReason;
+use crate::metrics::Meter;
 use crate::routing::ConnRoute;
 use crate::shard::ShardContext;
 use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
@@ -39,6 +41,7 @@ pub struct Accepted {
 /// Runs a client connection to its end and logs one line about how it ended.
 pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream) {
     let serial = ctx.connection_opened();
+    let meter = ctx.meter.connection_opened(&accepted.listener);
     let started = Instant::now();
     let stats = ConnStats::default();
     debug!(shard = ctx.id, listener = %accepted.listener, peer = %accepted.peer, port = accepted.local.port(), "connection accepted");
@@ -49,6 +52,8 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     };
     ctx.inflight_abandoned(stats.outstanding.get());
     ctx.connection_closed();
+    ctx.meter
+        .connection_closed(&meter, result.as_ref().copied());
     log_close(&ctx, &accepted, serial, started, &stats, result);
 }
 
@@ -58,7 +63,7 @@ fn log_close(
     serial: u64,
     started: Instant,
     stats: &ConnStats,
-    result: Result<&'static str, ConnError>,
+    result: Result<CloseReason, ConnError>,
 ) {
     let shard = ctx.id;
     let listener = &*accepted.listener;
@@ -67,13 +72,17 @@ fn log_close(
     let bytes_in = stats.bytes_from_client.get();
     let bytes_out = stats.bytes_from_backend.get();
     let requests = stats.requests.get();
-    let millis = started.elapsed().as_millis() as u64;
+    let duration_ms = started.elapsed().as_millis() as u64;
+    // `reason` is for people, `reason_code` is the bounded value the
+    // sluice_client_connections_closed_total metric counts it under.
     match result {
-        Ok(reason) => {
-            info!(shard, listener, %peer, port, serial, reason, bytes_in, bytes_out, requests, millis, "connection closed")
+        Ok(end) => {
+            let (reason, reason_code) = (end.text(), end.label());
+            info!(shard, listener, %peer, port, serial, reason, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
         }
         Err(e) => {
-            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), reason = %e, bytes_in, bytes_out, requests, millis, "connection closed")
+            let reason_code = CloseReason::of(&e).label();
+            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), reason = %e, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
         }
     }
 }
@@ -84,15 +93,16 @@ async fn proxy(
     accepted: &Accepted,
     client: TcpStream,
     stats: &ConnStats,
-) -> Result<&'static str, ConnError> {
+) -> Result<CloseReason, ConnError> {
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
     let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
     let closed = ctx.register(serial, route.clone());
+    let meter = ctx.meter.route(&route);
     let served = async {
-        let backend = upstream::connect(ctx, &route).await?;
+        let backend = upstream::connect(ctx, &route, &meter).await?;
         client.set_nodelay(true);
-        run_pumps(ctx, &route, client, backend, stats).await
+        run_pumps(ctx, &route, client, backend, stats, &meter).await
     };
     let config_changed = async {
         let reason = closed.recv().await.unwrap_or_default();
@@ -109,7 +119,8 @@ async fn run_pumps(
     client: Stream,
     backend: Stream,
     stats: &ConnStats,
-) -> Result<&'static str, ConnError> {
+    meter: &Meter,
+) -> Result<CloseReason, ConnError> {
     let settings = &ctx.settings;
     let (client_rx, mut client_tx) = halves::split(client);
     let (backend_rx, mut backend_tx) = halves::split(backend);
@@ -122,13 +133,20 @@ async fn run_pumps(
     let mut responses_in = FrameReader::new(backend_rx, limits(4), false);
     let (fifo_tx, fifo_rx) = local_channel::new_bounded(settings.max_inflight);
 
-    let reason = Cell::new("client closed");
+    let reason = Cell::new(CloseReason::ClientClosed);
     let requests = async {
-        let end = pump_requests(ctx, &mut requests_in, &mut backend_tx, fifo_tx, stats).await?;
-        reason.set(match end {
-            RequestsEnd::ClientClosed => "client closed",
-            RequestsEnd::Draining => "gateway draining",
-            RequestsEnd::ResponsesEnded => "response side ended",
+        let end = pump_requests(
+            ctx,
+            &mut requests_in,
+            &mut backend_tx,
+            fifo_tx,
+            stats,
+            meter,
+        );
+        reason.set(match end.await? {
+            RequestsEnd::ClientClosed => CloseReason::ClientClosed,
+            RequestsEnd::Draining => CloseReason::Draining,
+            RequestsEnd::ResponsesEnded => CloseReason::ResponseSideEnded,
         });
         // The FIFO sender is gone now; the response side finishes what is
         // still owed and ends the connection.
@@ -141,6 +159,7 @@ async fn run_pumps(
         fifo_rx,
         route,
         stats,
+        meter,
     );
     future::or(requests, responses).await?;
     Ok(reason.get())

@@ -6,6 +6,7 @@
 //! carry broker addresses, and rewritten only when it does.
 
 use std::cell::Cell;
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_lite::future;
@@ -22,6 +23,7 @@ use tracing::{trace, warn};
 use super::error::ConnError;
 use super::frames::FrameReader;
 use super::halves::{ReadHalf, WriteHalf};
+use crate::metrics::Meter;
 use crate::shard::ShardContext;
 
 const API_PRODUCE: i16 = 0;
@@ -29,8 +31,9 @@ const API_VERSIONS: i16 = 18;
 
 /// One entry of the in-flight FIFO: what the next response slot holds.
 pub enum InFlight {
-    /// Forwarded upstream; the backend's response answers it.
-    Backend(RequestHeader),
+    /// Forwarded upstream (at the instant given when metrics are on); the
+    /// backend's response answers it.
+    Backend(RequestHeader, Option<Instant>),
     /// Answered by the gateway itself, in order with the others.
     Local(Bytes),
 }
@@ -64,6 +67,7 @@ pub async fn pump_requests(
     upstream: &mut WriteHalf,
     inflight: LocalSender<InFlight>,
     stats: &ConnStats,
+    meter: &Meter,
 ) -> Result<RequestsEnd, ConnError> {
     loop {
         let frame = match client.next_frame().await {
@@ -71,6 +75,7 @@ pub async fn pump_requests(
             Ok(None) => return Ok(RequestsEnd::ClientClosed),
             Err(e) => return Err(ConnError::from_client_read(e)),
         };
+        let read_at = meter.now();
         if ctx.is_draining() {
             return Ok(RequestsEnd::Draining);
         }
@@ -78,9 +83,10 @@ pub async fn pump_requests(
         let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
+        meter.request(header.api_key, frame.len());
         let entry = match route_request(&header, body)? {
             Route::Untracked => None,
-            Route::Tracked => Some(InFlight::Backend(header)),
+            Route::Tracked => Some(InFlight::Backend(header, meter.now())),
             Route::Local(answer) => {
                 if inflight.send(InFlight::Local(answer)).await.is_err() {
                     return Ok(RequestsEnd::ResponsesEnded);
@@ -99,6 +105,7 @@ pub async fn pump_requests(
         write_frame(upstream, &frame)
             .await
             .map_err(ConnError::BackendIo)?;
+        meter.forwarded(read_at);
         trace!(
             api_key = header.api_key,
             api_version = header.api_version,
@@ -133,28 +140,32 @@ pub async fn pump_responses(
     inflight: LocalReceiver<InFlight>,
     brokers: &dyn BrokerAddressMap,
     stats: &ConnStats,
+    meter: &Meter,
 ) -> Result<(), ConnError> {
     let mut warned_unmapped = false;
     while let Some(entry) = next_entry(&inflight, upstream).await? {
-        let header = match entry {
+        let (header, sent) = match entry {
             InFlight::Local(answer) => {
                 write_frame(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
+                meter.response(API_VERSIONS, answer.len(), None, None);
                 continue;
             }
-            InFlight::Backend(header) => header,
+            InFlight::Backend(header, sent) => (header, sent),
         };
         let frame = match upstream.next_frame().await {
             Ok(Some(frame)) => frame,
             Ok(None) => return Err(ConnError::BackendClosed(stats.outstanding.get())),
             Err(e) => return Err(ConnError::from_backend_read(e)),
         };
+        let read_at = meter.now();
         add(&stats.bytes_from_backend, frame.len());
         let out = answer_for(&header, frame, brokers, &mut warned_unmapped)?;
         write_frame(client, &out)
             .await
             .map_err(ConnError::ClientIo)?;
+        meter.response(header.api_key, out.len(), sent, read_at);
         stats
             .outstanding
             .set(stats.outstanding.get().saturating_sub(1));

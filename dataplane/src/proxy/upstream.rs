@@ -10,6 +10,7 @@ use rustls::pki_types::ServerName;
 
 use super::error::ConnError;
 use super::stream::Stream;
+use crate::metrics::Meter;
 use crate::routing::{ConnRoute, Target};
 use crate::shard::ShardContext;
 use crate::topology::{BackendTopology, Endpoint};
@@ -17,22 +18,44 @@ use crate::topology::{BackendTopology, Endpoint};
 /// How often a connection waiting for discovery looks at the shard's topology.
 const TOPOLOGY_POLL: Duration = Duration::from_millis(20);
 
-pub async fn connect(ctx: &ShardContext, route: &ConnRoute) -> Result<Stream, ConnError> {
+/// Counts each connection attempt (`dial`) and, here, the failures that
+/// never got as far as an attempt.
+pub async fn connect(
+    ctx: &ShardContext,
+    route: &ConnRoute,
+    meter: &Meter,
+) -> Result<Stream, ConnError> {
+    let result = connect_target(ctx, route, meter).await;
+    if let Err(e @ (ConnError::UnknownBroker { .. } | ConnError::NoBootstrap(_))) = &result {
+        meter.backend_failed(e);
+    }
+    result
+}
+
+async fn connect_target(
+    ctx: &ShardContext,
+    route: &ConnRoute,
+    meter: &Meter,
+) -> Result<Stream, ConnError> {
     let backend = &route.cluster.backend;
     match route.target {
-        Target::Bootstrap => connect_bootstrap(ctx, route).await,
+        Target::Bootstrap => connect_bootstrap(ctx, route, meter).await,
         Target::Broker(node) => {
             let found = wait_for(ctx, backend, |t| t.broker_endpoint(node)).await;
             let endpoint = found.ok_or_else(|| ConnError::UnknownBroker {
                 node,
                 backend: backend.clone(),
             })?;
-            dial(ctx, route, &endpoint).await
+            dial(ctx, route, &endpoint, meter).await
         }
     }
 }
 
-async fn connect_bootstrap(ctx: &ShardContext, route: &ConnRoute) -> Result<Stream, ConnError> {
+async fn connect_bootstrap(
+    ctx: &ShardContext,
+    route: &ConnRoute,
+    meter: &Meter,
+) -> Result<Stream, ConnError> {
     let backend = &route.cluster.backend;
     let servers = wait_for(ctx, backend, |t| {
         Some(t.bootstrap.clone()).filter(|b| !b.is_empty())
@@ -44,7 +67,7 @@ async fn connect_bootstrap(ctx: &ShardContext, route: &ConnRoute) -> Result<Stre
         let Some(endpoint) = ctx.pick_bootstrap(&servers, attempt) else {
             break;
         };
-        match dial(ctx, route, endpoint).await {
+        match dial(ctx, route, endpoint, meter).await {
             Ok(stream) => return Ok(stream),
             Err(e) => last_error = Some(e),
         }
@@ -53,6 +76,20 @@ async fn connect_bootstrap(ctx: &ShardContext, route: &ConnRoute) -> Result<Stre
 }
 
 async fn dial(
+    ctx: &ShardContext,
+    route: &ConnRoute,
+    endpoint: &Endpoint,
+    meter: &Meter,
+) -> Result<Stream, ConnError> {
+    let result = open(ctx, route, endpoint).await;
+    match &result {
+        Ok(_) => meter.backend_opened(),
+        Err(e) => meter.backend_failed(e),
+    }
+    result
+}
+
+async fn open(
     ctx: &ShardContext,
     route: &ConnRoute,
     endpoint: &Endpoint,

@@ -13,6 +13,7 @@ use rustls::server::ServerSessionMemoryCache;
 use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
+use crate::metrics::{ShardMeter, ShardObserver};
 use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
@@ -26,11 +27,15 @@ pub struct ShardSettings {
     pub connect_timeout: Duration,
     /// How long a new connection waits for an unknown broker to be discovered.
     pub broker_wait: Duration,
+    /// Count data-path metrics (`--metrics`); when off nothing is counted.
+    pub metrics: bool,
 }
 
 pub struct ShardContext {
     pub id: usize,
     pub settings: ShardSettings,
+    /// This shard's metrics: only this shard's thread writes them.
+    pub meter: ShardMeter,
     routes: RefCell<Arc<RouteTable>>,
     topologies: RefCell<HashMap<String, Arc<BackendTopology>>>,
     discovery: Sender<DiscoveryMsg>,
@@ -69,9 +74,11 @@ impl ShardContext {
         settings: ShardSettings,
         routes: Arc<RouteTable>,
         discovery: Sender<DiscoveryMsg>,
+        observer: ShardObserver,
     ) -> Self {
         ShardContext {
             id,
+            meter: ShardMeter::new(observer, settings.metrics),
             settings,
             routes: RefCell::new(routes),
             topologies: RefCell::new(HashMap::new()),

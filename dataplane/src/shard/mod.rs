@@ -15,6 +15,7 @@ pub use context::{ShardContext, ShardSettings};
 use listeners::BoundListeners;
 
 use crate::discovery::DiscoveryMsg;
+use crate::metrics::ShardObserver;
 use crate::routing::RouteTable;
 use crate::topology::BackendTopology;
 
@@ -47,6 +48,7 @@ pub struct ShardChannels {
     pub inbox: Receiver<ShardMsg>,
     pub reports: Sender<ShardReport>,
     pub discovery: Sender<DiscoveryMsg>,
+    pub observer: ShardObserver,
 }
 
 pub async fn run(
@@ -60,13 +62,17 @@ pub async fn run(
         settings,
         routes.clone(),
         channels.discovery,
+        channels.observer,
     ));
     let mut listeners = BoundListeners::default();
     apply_routes(&ctx, &mut listeners, routes, &channels.reports);
     let timeout = loop {
         match process_inbox(&ctx, &mut listeners, &channels.inbox, &channels.reports) {
             Some(timeout) => break timeout,
-            None => glommio::timer::sleep(INBOX_POLL).await,
+            None => {
+                ctx.meter.tick();
+                glommio::timer::sleep(INBOX_POLL).await
+            }
         }
     };
     drain(&ctx, listeners, timeout).await;
@@ -102,6 +108,13 @@ fn apply_routes(
     for error in &errors {
         warn!(shard = ctx.id, epoch = routes.epoch, "{error}");
     }
+    ctx.meter.routes_applied(&routes, errors.is_empty());
+    // Operators (and the propagation benchmark) read when each shard took a version.
+    info!(
+        shard = ctx.id,
+        epoch = routes.epoch,
+        "configuration applied"
+    );
     let report = ShardReport::Bound {
         shard: ctx.id,
         epoch: routes.epoch,
@@ -115,8 +128,10 @@ async fn drain(ctx: &ShardContext, mut listeners: BoundListeners, timeout: Durat
     ctx.start_draining();
     let deadline = Instant::now() + timeout;
     while ctx.inflight() > 0 && Instant::now() < deadline {
+        ctx.meter.tick();
         glommio::timer::sleep(DRAIN_POLL).await;
     }
+    ctx.meter.publish();
     let abandoned = ctx.inflight();
     if abandoned > 0 {
         warn!(

@@ -124,7 +124,7 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
 }
 
 /// The gateway port that serves the leader of `topic` partition 0.
-fn leader_port(gw: &Gateway, topic: &str) -> i32 {
+pub fn leader_port(gw: &Gateway, topic: &str) -> i32 {
     let mut conn = RawConn::connect(&gw.bootstrap());
     let name = TopicName(StrBytes::from_string(topic.to_string()));
     let topic_request = kafka_protocol::messages::metadata_request::MetadataRequestTopic::default()
@@ -145,7 +145,7 @@ fn leader_port(gw: &Gateway, topic: &str) -> i32 {
         .port
 }
 
-fn long_poll_fetch(topic: &str) -> FetchRequest {
+pub fn long_poll_fetch(topic: &str) -> FetchRequest {
     let partition = FetchPartition::default()
         .with_partition(0)
         .with_fetch_offset(0)

@@ -13,6 +13,10 @@ pub struct Gateway {
     pub log_path: PathBuf,
     /// The bootstrap port (first listener port) when started with a port-mapping config.
     pub port: u16,
+    /// The admin listener's address when one was asked for with
+    /// `--admin-listen`; without it, tests run with the admin listener off
+    /// so that gateways never compete for its default port.
+    pub admin: Option<String>,
 }
 
 /// A one-listener port-mapping configuration in front of `bootstrap`.
@@ -77,6 +81,20 @@ impl Gateway {
 
     /// Starts without waiting for readiness (for start-up failure tests).
     pub fn spawn(config: &str, port: u16, args: &[&str]) -> Gateway {
+        Gateway::spawn_env(config, port, args, &[])
+    }
+
+    /// As [`Gateway::spawn`], with extra environment variables.
+    pub fn spawn_env(config: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Gateway {
+        let admin_flag = args.iter().position(|a| *a == "--admin-listen");
+        let admin = admin_flag
+            .and_then(|i| args.get(i + 1))
+            .filter(|addr| **addr != "off")
+            .map(|addr| addr.to_string());
+        let admin_off: &[&str] = match admin_flag {
+            Some(_) => &[],
+            None => &["--admin-listen", "off"],
+        };
         let dir = TempDir::new("gateway");
         let config_path = dir.path().join("sluice.yaml");
         let log_path = dir.path().join("sluice.log");
@@ -84,14 +102,15 @@ impl Gateway {
         let log = std::fs::File::create(&log_path).expect("create log");
         let child = Command::new(sluice_bin())
             .arg("run")
-            .arg("--config")
-            .arg(&config_path)
+            .args(config_source(&config_path, args))
             .args(args)
+            .args(admin_off)
             .env(
                 "SLUICE_LOG",
                 "info,dataplane=debug,dataplane::proxy::pump=trace",
             )
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -102,7 +121,20 @@ impl Gateway {
             config_path,
             log_path,
             port,
+            admin,
         }
+    }
+
+    /// The admin address; panics if the gateway was started without one.
+    pub fn admin(&self) -> &str {
+        self.admin
+            .as_deref()
+            .expect("gateway started with --admin-listen")
+    }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     pub fn bootstrap(&self) -> String {
@@ -182,4 +214,12 @@ impl Drop for Gateway {
         }
         let _ = &self.dir;
     }
+}
+
+/// `--config FILE`, unless the caller points the node at a control plane.
+fn config_source(config_path: &std::path::Path, args: &[&str]) -> Vec<std::ffi::OsString> {
+    if args.contains(&"--control-plane") {
+        return Vec::new();
+    }
+    vec!["--config".into(), config_path.as_os_str().to_owned()]
 }

@@ -3,10 +3,13 @@
 //! starts is stopped when its handle drops; every port is picked free.
 #![allow(dead_code)]
 
+pub mod cp;
 pub mod gateway;
 pub mod harness;
+pub mod http;
 pub mod kafka;
 pub mod ports;
+pub mod produce;
 pub mod raw;
 pub mod tls;
 pub mod wait;

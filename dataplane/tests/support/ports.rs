@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 static SERIAL: AtomicU64 = AtomicU64::new(0);
 
@@ -9,19 +10,33 @@ pub fn next_serial() -> u64 {
     SERIAL.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Below Linux's default ephemeral range (32768-60999), so outgoing
+/// connections (which take ephemeral ports) rarely hold ports we want, and
+/// a machine short of ephemeral ports still has these.
+const LOW: u64 = 20_000;
+const HIGH: u64 = 32_000;
+
 /// A base port such that `base..base + count` are all free right now.
 pub fn free_port_block(count: u16) -> u16 {
-    for _ in 0..200 {
-        let probe = TcpListener::bind("127.0.0.1:0").expect("bind probe");
-        let base = probe.local_addr().expect("probe addr").port();
-        drop(probe);
-        if base.checked_add(count).is_none() || base < 20000 {
-            continue;
-        }
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut state = seed ^ (u64::from(std::process::id()) << 20) ^ next_serial();
+    for _ in 0..500 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let base = (LOW + (state >> 33) % (HIGH - LOW)) as u16;
         let all_free = (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok());
         if all_free {
             return base;
         }
     }
     panic!("no block of {count} free ports found");
+}
+
+/// `127.0.0.1:PORT` with a port that is free right now.
+pub fn free_addr() -> String {
+    format!("127.0.0.1:{}", free_port_block(1))
 }

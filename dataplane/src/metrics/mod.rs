@@ -1,0 +1,20 @@
+//! Metrics. Shards count in plain per-shard cells (`shard`), publish an
+//! immutable snapshot once a second (`hub`), and the admin thread sums the
+//! latest snapshot of every shard when it is scraped (`snapshot`, `render`).
+//! Non-shard threads use ordinary prometheus atomics (`global`). Every
+//! label value comes from a bounded set (`labels`).
+
+pub mod global;
+pub mod histogram;
+pub mod hub;
+pub mod labels;
+pub mod render;
+pub mod shard;
+pub mod snapshot;
+
+pub use global::{global, ConfigErrorCounter};
+pub use hub::{MetricsHub, ShardObserver};
+pub use shard::{ConnMeter, Meter, ShardMeter};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! Metrics and readiness against real traffic: a produce/consume run
+//! through a gateway of its own moves the request, byte and connection
+//! counters by what the run did (exactly what its connection-close log
+//! lines add up to), and readiness drops while the gateway drains.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use kafka_protocol::messages::{ApiKey, FetchResponse};
+
+use crate::clients::create_topic;
+use crate::lifecycle::{leader_port, long_poll_fetch};
+use crate::support::gateway::Gateway;
+use crate::support::http::{get, scrape, Metrics};
+use crate::support::kafka::{kcat_ok, NODE_ID_BASE};
+use crate::support::raw::RawConn;
+use crate::support::{ports, wait};
+use crate::Env;
+
+const WAIT: Duration = Duration::from_secs(60);
+const RECORDS: usize = 2_000;
+const RECORD_BYTES: usize = 100;
+
+fn start_with_admin(env: &Env, shards: &str) -> Gateway {
+    let admin = ports::free_addr();
+    let args = ["--shards", shards, "--no-pin", "--admin-listen", &admin];
+    Gateway::start_port_mapping(&env.cluster.bootstrap, 3, NODE_ID_BASE, &args)
+}
+
+/// Sum of `field=N` over the gateway's connection-close log lines.
+fn logged_total(gw: &Gateway, field: &str) -> f64 {
+    let key = format!("{field}=");
+    (gw.logs().lines())
+        .filter(|l| l.contains("connection closed"))
+        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix(&key)))
+        .filter_map(|n| n.parse::<f64>().ok())
+        .sum()
+}
+
+/// A scrape taken once every connection is closed and counted.
+fn settled(gw: &Gateway) -> Metrics {
+    wait::until("every connection closed and counted", WAIT, || {
+        let m = scrape(gw.admin());
+        let accepted = m.sum("sluice_client_connections_accepted_total", &[]);
+        let closed = m.sum("sluice_client_connections_closed_total", &[]);
+        let idle = m.sum("sluice_client_connections_active", &[]) == 0.0;
+        (idle && accepted > 0.0 && closed == accepted).then_some(m)
+    })
+}
+
+fn produce_and_consume(gw: &Gateway, topic: &str) {
+    let records: String = (0..RECORDS)
+        .map(|i| format!("obs-{i:0width$}\n", width = RECORD_BYTES - 4))
+        .collect();
+    let bootstrap = gw.bootstrap();
+    kcat_ok(
+        &["-b", &bootstrap, "-P", "-t", topic, "-X", "acks=all"],
+        Some(&records),
+    );
+    let count = RECORDS.to_string();
+    let consume = [
+        "-b",
+        &bootstrap,
+        "-C",
+        "-t",
+        topic,
+        "-o",
+        "beginning",
+        "-c",
+        &count,
+        "-e",
+        "-q",
+    ];
+    let consumed = kcat_ok(&consume, None);
+    assert_eq!(
+        consumed.lines().count(),
+        RECORDS,
+        "consumer did not get every record"
+    );
+}
+
+fn assert_brokers_in_status(env: &Env, gw: &Gateway) {
+    let expected: Vec<String> = (env.cluster.broker_ports().iter())
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    wait::until("/status to list the backend's brokers", WAIT, || {
+        let (_, body) = get(gw.admin(), "/status")?;
+        let status: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let brokers = status["backends"][0]["brokers"].as_object()?.clone();
+        let found: Vec<String> = brokers
+            .values()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        (found == expected).then_some(())
+    });
+}
+
+/// What one scrape says minus what an earlier one said.
+struct Delta<'a> {
+    before: &'a Metrics,
+    after: &'a Metrics,
+}
+
+impl Delta<'_> {
+    fn of(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.after.sum(name, labels) - self.before.sum(name, labels)
+    }
+
+    fn at_least(&self, name: &str, labels: &[(&str, &str)], min: f64) {
+        let got = self.of(name, labels);
+        assert!(
+            got >= min,
+            "{name}{labels:?} moved by {got}, expected at least {min}"
+        );
+    }
+}
+
+const VC: (&str, &str) = ("virtual_cluster", "vc");
+
+fn assert_request_counts(d: &Delta) {
+    for api in ["Produce", "Fetch", "Metadata"] {
+        let labels = [VC, ("api_key", api)];
+        d.at_least("sluice_requests_total", &labels, 1.0);
+        d.at_least("sluice_responses_total", &labels, 1.0);
+    }
+    let payload = (RECORDS * RECORD_BYTES) as f64;
+    d.at_least("sluice_bytes_in_total", &[VC], payload);
+    d.at_least("sluice_bytes_out_total", &[VC], payload);
+    let produce_rtt = [("backend", "kafka"), ("api_key", "Produce")];
+    d.at_least("sluice_backend_round_trip_seconds_count", &produce_rtt, 1.0);
+    d.at_least("sluice_request_forward_seconds_count", &[VC], 2.0);
+    d.at_least("sluice_response_processing_seconds_count", &[VC], 2.0);
+}
+
+fn assert_connection_counts(d: &Delta) {
+    let accepted = d.of(
+        "sluice_client_connections_accepted_total",
+        &[("listener", "plain")],
+    );
+    assert!(
+        accepted >= 2.0,
+        "a producer and a consumer connected: {accepted}"
+    );
+    let client_closed = [("listener", "plain"), ("reason", "client_closed")];
+    assert_eq!(
+        d.of("sluice_client_connections_closed_total", &client_closed),
+        accepted
+    );
+    let opened = d.of(
+        "sluice_backend_connections_opened_total",
+        &[("backend", "kafka")],
+    );
+    assert_eq!(
+        opened, accepted,
+        "one upstream connection per client connection"
+    );
+}
+
+pub fn metrics_count_a_produce_consume_run(env: &Env) {
+    let topic = "observability-run";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let gw = start_with_admin(env, "2");
+    assert_brokers_in_status(env, &gw);
+    let before = scrape(gw.admin());
+    assert_eq!(
+        before.sum("sluice_requests_total", &[]),
+        0.0,
+        "traffic before the run"
+    );
+    produce_and_consume(&gw, topic);
+    let after = settled(&gw);
+    let delta = Delta {
+        before: &before,
+        after: &after,
+    };
+    assert_request_counts(&delta);
+    assert_connection_counts(&delta);
+    // The counters and the close lines count the same frames.
+    assert_eq!(
+        after.sum("sluice_requests_total", &[]),
+        logged_total(&gw, "requests")
+    );
+    assert_eq!(
+        after.sum("sluice_bytes_in_total", &[]),
+        logged_total(&gw, "bytes_in")
+    );
+
+    // An invalid frame is counted by what was wrong with it.
+    let mut conn = TcpStream::connect(gw.bootstrap()).expect("connect");
+    conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let _ = conn.read(&mut [0u8; 16]);
+    let http = [("side", "client"), ("reason", "http_on_kafka")];
+    wait::until("the rejected frame to be counted", WAIT, || {
+        (scrape(gw.admin()).sum("sluice_frames_rejected_total", &http) >= 1.0).then_some(())
+    });
+}
+
+fn readiness(gw: &Gateway) -> Option<u16> {
+    get(gw.admin(), "/health/probes/readiness").map(|(code, _)| code)
+}
+
+pub fn readiness_drops_while_draining(env: &Env) {
+    let topic = "observability-drain";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let mut gw = start_with_admin(env, "1");
+    wait::until("readiness", WAIT, || {
+        (readiness(&gw) == Some(200)).then_some(())
+    });
+    let mut conn = RawConn::connect(&format!("127.0.0.1:{}", leader_port(&gw, topic)));
+    // A fetch on an empty partition is held by the broker for max_wait_ms:
+    // it keeps the drain open while readiness is checked.
+    let fetcher = std::thread::spawn(move || {
+        let response: FetchResponse = conn.call(ApiKey::Fetch, 12, &long_poll_fetch(topic));
+        response.error_code
+    });
+    gw.wait_log_line(&["request forwarded", "api_key=1"], WAIT);
+    gw.signal("-TERM");
+    wait::until("readiness 503 while draining", WAIT, || {
+        (readiness(&gw) == Some(503)).then_some(())
+    });
+    let (_, body) = get(gw.admin(), "/status").expect("status while draining");
+    assert!(body.contains("\"draining\": true"), "{body}");
+    assert!(get(gw.admin(), "/health/probes/liveness").is_some_and(|(c, _)| c == 200));
+    let status = gw.wait_exit(WAIT);
+    assert!(status.success(), "sluice exited with {status}");
+    assert_eq!(
+        fetcher.join().expect("fetcher"),
+        0,
+        "the in-flight fetch failed"
+    );
+    assert_eq!(
+        readiness(&gw),
+        None,
+        "admin listener still answers after exit"
+    );
+}
