@@ -3,17 +3,14 @@
 //! skips record data by its length prefix: records are never read.
 
 use bytes::Bytes;
-use kafka_protocol::messages::{ApiKey, FetchResponse};
+use kafka_protocol::messages::FetchResponse;
 
-use super::codec::{
-    check_version, decode, finish, response_header_len, split_response, unchanged, Unmapped,
-};
+use super::codec::unchanged;
 use super::node_endpoints::{self, walk_leader};
 use super::tagged_walk::{Cursor, WalkResult};
 use super::{BrokerAddressMap, RewriteOutcome};
 use crate::WireError;
 
-const KEY: ApiKey = ApiKey::Fetch;
 pub(super) const FIRST_NODE_ENDPOINTS: i16 = 16;
 const FIRST_FLEXIBLE: i16 = 12;
 /// v13 (KIP-516) names topics by topic_id instead of name.
@@ -27,22 +24,7 @@ pub(super) fn rewrite(
     if version < FIRST_NODE_ENDPOINTS {
         return Ok(unchanged());
     }
-    check_version::<FetchResponse>(KEY, version)?;
-    let header_len = response_header_len(KEY, version, body)?;
-    let message = body
-        .get(header_len..)
-        .ok_or(WireError::Truncated("response header"))?;
-    // The common case ends here: no leader moved, nothing to decode.
-    if !walk(&mut Cursor::new(message), version)? {
-        return Ok(unchanged());
-    }
-    // Decoding from `Bytes` keeps records as slices of `body`; they are
-    // copied once, into the new frame.
-    let (header, message) = split_response(KEY, version, body)?;
-    let mut response: FetchResponse = decode(KEY, version, message)?;
-    let mut unmapped = Unmapped::default();
-    let changed = node_endpoints::rewrite(&mut response.node_endpoints, map, &mut unmapped);
-    finish(KEY, version, &header, &response, changed, unmapped)
+    node_endpoints::rewrite_tagged::<FetchResponse>(version, body, map, walk)
 }
 
 /// Walks a FetchResponse message; `true` when the top-level tagged fields

@@ -2,17 +2,14 @@
 //! (top-level tag 0); everything before passes through undecoded.
 
 use bytes::Bytes;
-use kafka_protocol::messages::{ApiKey, ProduceResponse};
+use kafka_protocol::messages::ProduceResponse;
 
-use super::codec::{
-    check_version, decode, finish, response_header_len, split_response, unchanged, Unmapped,
-};
+use super::codec::unchanged;
 use super::node_endpoints::{self, walk_leader};
 use super::tagged_walk::{Cursor, WalkResult};
 use super::{BrokerAddressMap, RewriteOutcome};
 use crate::WireError;
 
-const KEY: ApiKey = ApiKey::Produce;
 pub(super) const FIRST_NODE_ENDPOINTS: i16 = 10;
 const FIRST_FLEXIBLE: i16 = 9;
 /// v13 (KIP-516) names topics by topic_id instead of name.
@@ -26,20 +23,7 @@ pub(super) fn rewrite(
     if version < FIRST_NODE_ENDPOINTS {
         return Ok(unchanged());
     }
-    check_version::<ProduceResponse>(KEY, version)?;
-    let header_len = response_header_len(KEY, version, body)?;
-    let message = body
-        .get(header_len..)
-        .ok_or(WireError::Truncated("response header"))?;
-    // The common case ends here: no leader moved, nothing to decode.
-    if !walk(&mut Cursor::new(message), version)? {
-        return Ok(unchanged());
-    }
-    let (header, message) = split_response(KEY, version, body)?;
-    let mut response: ProduceResponse = decode(KEY, version, message)?;
-    let mut unmapped = Unmapped::default();
-    let changed = node_endpoints::rewrite(&mut response.node_endpoints, map, &mut unmapped);
-    finish(KEY, version, &header, &response, changed, unmapped)
+    node_endpoints::rewrite_tagged::<ProduceResponse>(version, body, map, walk)
 }
 
 /// Walks a ProduceResponse message; `true` when the top-level tagged fields
