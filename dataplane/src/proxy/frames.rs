@@ -42,7 +42,13 @@ pub struct FrameReader<R> {
     /// or an HTTP request line worth naming in the log.
     first: bool,
     detect_foreign: bool,
+    /// Size of the next read: starts small and doubles while reads fill it,
+    /// up to `read_chunk`, so idle and light connections keep small buffers.
+    next_read: usize,
 }
+
+/// The smallest read, and what an idle connection's buffer shrinks back to.
+const MIN_READ: usize = 4096;
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(src: R, limits: FrameLimits, detect_foreign: bool) -> Self {
@@ -52,6 +58,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             limits,
             first: true,
             detect_foreign,
+            next_read: MIN_READ.min(limits.read_chunk),
         }
     }
 
@@ -96,14 +103,26 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     async fn fill(&mut self, frame_len: Option<usize>) -> Result<usize, ReadError> {
         let start = self.buf.len();
-        // Read a large frame in as few syscalls as it takes, small ones in chunks.
+        if start == 0 && self.next_read <= MIN_READ {
+            self.buf.release_above(4 * MIN_READ);
+        }
+        // A large frame is read in as few syscalls as it takes.
         let want = match frame_len {
-            Some(len) if len > start => (len - start).max(self.limits.read_chunk),
-            _ => self.limits.read_chunk,
+            Some(len) if len > start => (len - start).max(self.next_read),
+            _ => self.next_read,
         };
         let spare = self.buf.spare(want);
         let n = self.src.read(spare).await?;
         self.buf.commit(n);
+        self.adapt_read_size(n, want);
         Ok(n)
+    }
+
+    fn adapt_read_size(&mut self, read: usize, asked: usize) {
+        if read == asked {
+            self.next_read = (self.next_read * 2).min(self.limits.read_chunk.max(MIN_READ));
+        } else if read < asked / 4 {
+            self.next_read = (self.next_read / 2).max(MIN_READ);
+        }
     }
 }

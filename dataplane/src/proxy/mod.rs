@@ -3,8 +3,10 @@
 
 mod accept;
 mod error;
+mod fifo;
 mod frames;
 mod halves;
+mod memo;
 mod pump;
 mod read_buffer;
 mod stream;
@@ -16,12 +18,12 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use futures_lite::future;
-use glommio::channels::local_channel;
 use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
 pub use error::{ConnError, Side};
 pub use frames::{FrameLimits, FrameReader, ReadError};
+pub use memo::ResponseMemo;
 
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
@@ -131,9 +133,10 @@ async fn run_pumps(
     };
     let mut requests_in = FrameReader::new(client_rx, limits(8), true);
     let mut responses_in = FrameReader::new(backend_rx, limits(4), false);
-    let (fifo_tx, fifo_rx) = local_channel::new_bounded(settings.max_inflight);
+    let (fifo_tx, fifo_rx) = fifo::fifo(settings.max_inflight);
 
     let reason = Cell::new(CloseReason::ClientClosed);
+    let client_hung_up = Cell::new(false);
     let requests = async {
         let end = pump_requests(
             ctx,
@@ -143,7 +146,9 @@ async fn run_pumps(
             stats,
             meter,
         );
-        reason.set(match end.await? {
+        let end = end.await?;
+        client_hung_up.set(matches!(end, RequestsEnd::ClientClosed));
+        reason.set(match end {
             RequestsEnd::ClientClosed => CloseReason::ClientClosed,
             RequestsEnd::Draining => CloseReason::Draining,
             RequestsEnd::ResponsesEnded => CloseReason::ResponseSideEnded,
@@ -161,6 +166,11 @@ async fn run_pumps(
         stats,
         meter,
     );
-    future::or(requests, responses).await?;
-    Ok(reason.get())
+    match future::or(requests, responses).await {
+        // A client that hung up with requests in flight cannot take their
+        // responses: that is how it chose to leave, not a failure.
+        Err(ConnError::ClientIo(_)) if client_hung_up.get() => Ok(reason.get()),
+        Err(e) => Err(e),
+        Ok(()) => Ok(reason.get()),
+    }
 }

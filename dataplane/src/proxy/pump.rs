@@ -11,7 +11,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures_lite::future;
 use futures_lite::AsyncWriteExt;
-use glommio::channels::local_channel::{LocalReceiver, LocalSender};
 use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
 use sluice_wire::produce::produce_acks;
 use sluice_wire::rewrite::{
@@ -21,6 +20,7 @@ use sluice_wire::rewrite::{
 use tracing::{trace, warn};
 
 use super::error::ConnError;
+use super::fifo::{FifoReceiver, FifoSender};
 use super::frames::FrameReader;
 use super::halves::{ReadHalf, WriteHalf};
 use crate::metrics::Meter;
@@ -65,7 +65,7 @@ pub async fn pump_requests(
     ctx: &ShardContext,
     client: &mut FrameReader<ReadHalf>,
     upstream: &mut WriteHalf,
-    inflight: LocalSender<InFlight>,
+    inflight: FifoSender,
     stats: &ConnStats,
     meter: &Meter,
 ) -> Result<RequestsEnd, ConnError> {
@@ -88,7 +88,7 @@ pub async fn pump_requests(
             Route::Untracked => None,
             Route::Tracked => Some(InFlight::Backend(header, meter.now())),
             Route::Local(answer) => {
-                if inflight.send(InFlight::Local(answer)).await.is_err() {
+                if inflight.push(InFlight::Local(answer)).await.is_err() {
                     return Ok(RequestsEnd::ResponsesEnded);
                 }
                 continue;
@@ -96,7 +96,7 @@ pub async fn pump_requests(
         };
         // Queue before writing: the response cannot then overtake its entry.
         if let Some(entry) = entry {
-            if inflight.send(entry).await.is_err() {
+            if inflight.push(entry).await.is_err() {
                 return Ok(RequestsEnd::ResponsesEnded);
             }
             stats.outstanding.set(stats.outstanding.get() + 1);
@@ -137,7 +137,7 @@ pub async fn pump_responses(
     ctx: &ShardContext,
     upstream: &mut FrameReader<ReadHalf>,
     client: &mut WriteHalf,
-    inflight: LocalReceiver<InFlight>,
+    inflight: FifoReceiver,
     brokers: &dyn BrokerAddressMap,
     stats: &ConnStats,
     meter: &Meter,
@@ -161,7 +161,7 @@ pub async fn pump_responses(
         };
         let read_at = meter.now();
         add(&stats.bytes_from_backend, frame.len());
-        let out = answer_for(&header, frame, brokers, &mut warned_unmapped)?;
+        let out = answer_for(ctx, &header, frame, brokers, &mut warned_unmapped)?;
         write_frame(client, &out)
             .await
             .map_err(ConnError::ClientIo)?;
@@ -177,10 +177,10 @@ pub async fn pump_responses(
 /// The next FIFO entry; while none is pending, also watches the backend so
 /// that a backend closing an idle connection closes the client's too.
 async fn next_entry(
-    inflight: &LocalReceiver<InFlight>,
+    inflight: &FifoReceiver,
     upstream: &mut FrameReader<ReadHalf>,
 ) -> Result<Option<InFlight>, ConnError> {
-    let entry = async { Ok(inflight.recv().await) };
+    let entry = async { Ok(inflight.pop().await) };
     let backend = async {
         match upstream.closed_or_readable().await {
             Ok(true) => Err(ConnError::BackendClosed(0)),
@@ -195,6 +195,7 @@ async fn next_entry(
 }
 
 fn answer_for(
+    ctx: &ShardContext,
     header: &RequestHeader,
     frame: Bytes,
     brokers: &dyn BrokerAddressMap,
@@ -209,6 +210,9 @@ fn answer_for(
     if !response_needs_inspection(header.api_key, header.api_version) {
         return Ok(frame);
     }
+    if header.api_key == API_VERSIONS {
+        return api_versions_answer(ctx, header, &body);
+    }
     let outcome = rewrite_response(header.api_key, header.api_version, &body, brokers)
         .map_err(ConnError::BackendFrame)?;
     if !outcome.unmapped.is_empty() && !*warned_unmapped {
@@ -220,6 +224,42 @@ fn answer_for(
         Rewritten::Unchanged => frame,
         Rewritten::Replaced(new_frame) => new_frame,
     })
+}
+
+/// ApiVersions answers depend only on the broker's bytes: remembered per shard.
+fn api_versions_answer(
+    ctx: &ShardContext,
+    header: &RequestHeader,
+    body: &Bytes,
+) -> Result<Bytes, ConnError> {
+    let version = header.api_version;
+    if let Some(answer) = ctx.memo().lookup(version, body, header.correlation_id) {
+        return Ok(answer);
+    }
+    let outcome = rewrite_response(API_VERSIONS, version, body, &NoBrokers)
+        .map_err(ConnError::BackendFrame)?;
+    let answer = match outcome.frame {
+        Rewritten::Unchanged => frame_of(body),
+        Rewritten::Replaced(new_frame) => new_frame,
+    };
+    ctx.memo_mut().store(version, body, &answer);
+    Ok(answer)
+}
+
+/// ApiVersions names no broker.
+struct NoBrokers;
+
+impl BrokerAddressMap for NoBrokers {
+    fn broker_endpoint(&self, _: i32) -> Option<(std::borrow::Cow<'_, str>, i32)> {
+        None
+    }
+}
+
+fn frame_of(body: &Bytes) -> Bytes {
+    let mut out = bytes::BytesMut::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as i32).to_be_bytes());
+    out.extend_from_slice(body);
+    out.freeze()
 }
 
 /// Writes one frame. The flush matters only for TLS, which may hold the

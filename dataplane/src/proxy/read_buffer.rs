@@ -60,6 +60,15 @@ impl ReadBuffer {
         unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().add(len), want) }
     }
 
+    /// Gives the memory back when the buffer is empty and holds more than
+    /// `limit` bytes, so an idle connection does not keep a large buffer.
+    pub fn release_above(&mut self, limit: usize) {
+        if self.buf.is_empty() && self.buf.capacity() > limit {
+            self.buf = BytesMut::new();
+            self.initialized = 0;
+        }
+    }
+
     /// Marks `n` bytes of the last `spare` region as data.
     pub fn commit(&mut self, n: usize) {
         let n = n.min(self.initialized - self.buf.len());

@@ -14,6 +14,7 @@ use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{ShardMeter, ShardObserver};
+use crate::proxy::ResponseMemo;
 use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
@@ -46,6 +47,7 @@ pub struct ShardContext {
     next_bootstrap: Cell<usize>,
     tls: RefCell<ShardTls>,
     open: RefCell<HashMap<u64, OpenConn>>,
+    memo: RefCell<ResponseMemo>,
 }
 
 /// An open connection as the shard sees it: what it depends on, and how to
@@ -90,6 +92,7 @@ impl ShardContext {
             next_bootstrap: Cell::new(0),
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
+            memo: RefCell::new(ResponseMemo::default()),
         }
     }
 
@@ -102,6 +105,14 @@ impl ShardContext {
         *self.routes.borrow_mut() = routes;
         // Configs of the old epoch go; connections using them hold their own Arc.
         *self.tls.borrow_mut() = ShardTls::default();
+    }
+
+    pub fn memo(&self) -> std::cell::Ref<'_, ResponseMemo> {
+        self.memo.borrow()
+    }
+
+    pub fn memo_mut(&self) -> std::cell::RefMut<'_, ResponseMemo> {
+        self.memo.borrow_mut()
     }
 
     /// Tracks a routed connection; the receiver yields a reason when a new

@@ -145,7 +145,8 @@ fn assert_connection_counts(d: &Delta) {
     let client_closed = [("listener", "plain"), ("reason", "client_closed")];
     assert_eq!(
         d.of("sluice_client_connections_closed_total", &client_closed),
-        accepted
+        accepted,
+        "every connection closed by its client"
     );
     let opened = d.of(
         "sluice_backend_connections_opened_total",
