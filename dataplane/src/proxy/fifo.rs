@@ -3,6 +3,7 @@
 //! room: a bounded glommio channel reserves its whole capacity up front,
 //! which idle connections would pay for in memory.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
@@ -23,16 +24,24 @@ pub struct Closed;
 pub struct FifoSender {
     tx: LocalSender<Slot>,
     places: Rc<Semaphore>,
+    queued: Rc<Cell<usize>>,
 }
 
 pub struct FifoReceiver {
     rx: LocalReceiver<Slot>,
+    queued: Rc<Cell<usize>>,
 }
 
 pub fn fifo(max_entries: usize) -> (FifoSender, FifoReceiver) {
     let (tx, rx) = local_channel::new_unbounded();
     let places = Rc::new(Semaphore::new(max_entries.max(1) as u64));
-    (FifoSender { tx, places }, FifoReceiver { rx })
+    let queued = Rc::new(Cell::new(0));
+    let sender = FifoSender {
+        tx,
+        places,
+        queued: queued.clone(),
+    };
+    (sender, FifoReceiver { rx, queued })
 }
 
 impl FifoSender {
@@ -47,13 +56,27 @@ impl FifoSender {
             entry,
             _permit: permit,
         };
-        self.tx.send(slot).await.map_err(|_| Closed)
+        self.tx.send(slot).await.map_err(|_| Closed)?;
+        self.queued.set(self.queued.get() + 1);
+        Ok(())
+    }
+
+    /// Whether `push` would go through without waiting.
+    pub fn has_room(&self) -> bool {
+        self.places.available() > 0
     }
 }
 
 impl FifoReceiver {
     /// The next entry; `None` once the sender is gone and all are taken.
     pub async fn pop(&self) -> Option<InFlight> {
-        self.rx.recv().await.map(|slot| slot.entry)
+        let slot = self.rx.recv().await?;
+        self.queued.set(self.queued.get().saturating_sub(1));
+        Some(slot.entry)
+    }
+
+    /// Whether an entry is queued, so `pop` would not wait.
+    pub fn has_queued(&self) -> bool {
+        self.queued.get() > 0
     }
 }

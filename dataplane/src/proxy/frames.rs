@@ -71,14 +71,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// on a clean end of stream at a frame boundary.
     pub async fn next_frame(&mut self) -> Result<Option<Bytes>, ReadError> {
         loop {
-            let detect = self.first && self.detect_foreign;
             let lim = self.limits;
+            let detect = self.first && self.detect_foreign;
             let wanted = frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)?;
-            if let Some(len) = wanted {
-                if self.buf.len() >= len {
-                    self.first = false;
-                    return Ok(Some(self.buf.split_frame(len)));
-                }
+            if let Some(frame) = self.buffered_frame()? {
+                return Ok(Some(frame));
             }
             if self.fill(wanted).await? == 0 {
                 return match (self.buf.len(), wanted) {
@@ -89,6 +86,19 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     }),
                 };
             }
+        }
+    }
+
+    /// A complete frame if one is already buffered; never reads.
+    pub fn buffered_frame(&mut self) -> Result<Option<Bytes>, ReadError> {
+        let lim = self.limits;
+        let detect = self.first && self.detect_foreign;
+        match frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)? {
+            Some(len) if self.buf.len() >= len => {
+                self.first = false;
+                Ok(Some(self.buf.split_frame(len)))
+            }
+            _ => Ok(None),
         }
     }
 

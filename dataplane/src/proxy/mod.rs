@@ -2,6 +2,7 @@
 //! their whole life.
 
 mod accept;
+mod batch;
 mod error;
 mod fifo;
 mod frames;

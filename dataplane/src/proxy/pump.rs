@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_lite::future;
-use futures_lite::AsyncWriteExt;
 use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
 use sluice_wire::produce::produce_acks;
 use sluice_wire::rewrite::{
@@ -19,6 +18,7 @@ use sluice_wire::rewrite::{
 };
 use tracing::{trace, warn};
 
+use super::batch::Batch;
 use super::error::ConnError;
 use super::fifo::{FifoReceiver, FifoSender};
 use super::frames::FrameReader;
@@ -69,14 +69,24 @@ pub async fn pump_requests(
     stats: &ConnStats,
     meter: &Meter,
 ) -> Result<RequestsEnd, ConnError> {
+    let mut batch = Batch::default();
     loop {
-        let frame = match client.next_frame().await {
+        let frame = match client.buffered_frame() {
             Ok(Some(frame)) => frame,
-            Ok(None) => return Ok(RequestsEnd::ClientClosed),
+            Ok(None) => {
+                // Nothing more is ready: send what is batched before waiting.
+                batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
+                match client.next_frame().await {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => return Ok(RequestsEnd::ClientClosed),
+                    Err(e) => return Err(ConnError::from_client_read(e)),
+                }
+            }
             Err(e) => return Err(ConnError::from_client_read(e)),
         };
         let read_at = meter.now();
         if ctx.is_draining() {
+            batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
             return Ok(RequestsEnd::Draining);
         }
         let body = frame.get(4..).unwrap_or_default();
@@ -87,22 +97,27 @@ pub async fn pump_requests(
         let entry = match route_request(&header, body)? {
             Route::Untracked => None,
             Route::Tracked => Some(InFlight::Backend(header, meter.now())),
-            Route::Local(answer) => {
-                if inflight.push(InFlight::Local(answer)).await.is_err() {
-                    return Ok(RequestsEnd::ResponsesEnded);
-                }
-                continue;
-            }
+            Route::Local(answer) => Some(InFlight::Local(answer)),
         };
-        // Queue before writing: the response cannot then overtake its entry.
         if let Some(entry) = entry {
+            let tracked = matches!(entry, InFlight::Backend(..));
+            // A full FIFO waits for responses, which need the batched
+            // requests to have gone out first.
+            if !inflight.has_room() {
+                batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
+            }
+            // Queue before writing: the response cannot then overtake its entry.
             if inflight.push(entry).await.is_err() {
                 return Ok(RequestsEnd::ResponsesEnded);
+            }
+            if !tracked {
+                continue;
             }
             stats.outstanding.set(stats.outstanding.get() + 1);
             ctx.inflight_started();
         }
-        write_frame(upstream, &frame)
+        batch
+            .push(upstream, &frame)
             .await
             .map_err(ConnError::BackendIo)?;
         meter.forwarded(read_at);
@@ -143,10 +158,18 @@ pub async fn pump_responses(
     meter: &Meter,
 ) -> Result<(), ConnError> {
     let mut warned_unmapped = false;
-    while let Some(entry) = next_entry(&inflight, upstream).await? {
+    let mut batch = Batch::default();
+    loop {
+        if !inflight.has_queued() {
+            batch.flush(client).await.map_err(ConnError::ClientIo)?;
+        }
+        let Some(entry) = next_entry(&inflight, upstream).await? else {
+            break;
+        };
         let (header, sent) = match entry {
             InFlight::Local(answer) => {
-                write_frame(client, &answer)
+                batch
+                    .push(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
                 meter.response(API_VERSIONS, answer.len(), None, None);
@@ -154,15 +177,12 @@ pub async fn pump_responses(
             }
             InFlight::Backend(header, sent) => (header, sent),
         };
-        let frame = match upstream.next_frame().await {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return Err(ConnError::BackendClosed(stats.outstanding.get())),
-            Err(e) => return Err(ConnError::from_backend_read(e)),
-        };
+        let frame = next_response(upstream, &mut batch, client, stats).await?;
         let read_at = meter.now();
         add(&stats.bytes_from_backend, frame.len());
         let out = answer_for(ctx, &header, frame, brokers, &mut warned_unmapped)?;
-        write_frame(client, &out)
+        batch
+            .push(client, &out)
             .await
             .map_err(ConnError::ClientIo)?;
         meter.response(header.api_key, out.len(), sent, read_at);
@@ -171,7 +191,29 @@ pub async fn pump_responses(
             .set(stats.outstanding.get().saturating_sub(1));
         ctx.inflight_finished();
     }
-    Ok(())
+    batch.flush(client).await.map_err(ConnError::ClientIo)
+}
+
+/// The backend's next response: already buffered, or read after sending
+/// the client what is batched (it may be waiting for it).
+async fn next_response(
+    upstream: &mut FrameReader<ReadHalf>,
+    batch: &mut Batch,
+    client: &mut WriteHalf,
+    stats: &ConnStats,
+) -> Result<Bytes, ConnError> {
+    if let Some(frame) = upstream
+        .buffered_frame()
+        .map_err(ConnError::from_backend_read)?
+    {
+        return Ok(frame);
+    }
+    batch.flush(client).await.map_err(ConnError::ClientIo)?;
+    match upstream.next_frame().await {
+        Ok(Some(frame)) => Ok(frame),
+        Ok(None) => Err(ConnError::BackendClosed(stats.outstanding.get())),
+        Err(e) => Err(ConnError::from_backend_read(e)),
+    }
 }
 
 /// The next FIFO entry; while none is pending, also watches the backend so
@@ -260,13 +302,6 @@ fn frame_of(body: &Bytes) -> Bytes {
     out.extend_from_slice(&(body.len() as i32).to_be_bytes());
     out.extend_from_slice(body);
     out.freeze()
-}
-
-/// Writes one frame. The flush matters only for TLS, which may hold the
-/// last record back until asked; on plain TCP it does nothing.
-async fn write_frame(out: &mut WriteHalf, frame: &[u8]) -> std::io::Result<()> {
-    out.write_all(frame).await?;
-    out.flush().await
 }
 
 fn add(counter: &Cell<u64>, n: usize) {
