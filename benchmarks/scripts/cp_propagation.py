@@ -167,7 +167,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--changes", type=int, default=50)
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks/results/cp-propagation.json"))
+    parser.add_argument("--out", default=os.path.join(ROOT, ".sluice-cache/bench/cp-propagation.json"))
     args = parser.parse_args()
     if args.nodes < 1 or args.changes < 1:
         parser.error("--nodes and --changes must be at least 1")

@@ -50,6 +50,12 @@ Options:
                         with cargo build --release --bin sluice if missing)
   --sluice-args 'ARGS'  Extra `sluice run` flags, e.g. '--shards 1'
   --keep-data           Keep Kafka's data directories afterwards
+  --cpus-kafka LIST     Pin Kafka's brokers to these CPUs (taskset -c LIST)
+  --cpus-proxy LIST     Pin sluice and the peers to these CPUs (sluice then
+                        runs one shard per listed CPU; the JVM and Go peers
+                        size their thread pools from them)
+  --cpus-tool LIST      Pin the perf tools (and kafka-topics) to these CPUs
+                        (default for all three: unpinned)
   -h, --help            This help
 
 Environment: SLUICE_CACHE_DIR and the variables of deploy/kafka-local.sh and
@@ -65,6 +71,7 @@ die() { log "error: $*"; exit 1; }
 TARGETS=(direct sluice) BROKERS=3 ROUNDS=5 RECORDS=200000 RECORD_SIZE=1024
 PARTITIONS=6 ACKS=all PRODUCER_PROPS="" WARMUP=20000 RESULTS="" PORT_BASE="" ORDER=fixed
 SLUICE_BIN="$ROOT/target/release/sluice" SLUICE_ARGS="" KEEP_DATA=0
+CPUS_KAFKA="" CPUS_PROXY="" CPUS_TOOL=""
 
 parse_opts() {
   while (($#)); do
@@ -88,6 +95,9 @@ parse_opts() {
       --port-base) PORT_BASE="$2" ;;
       --sluice-bin) SLUICE_BIN="$2" ;;
       --sluice-args) SLUICE_ARGS="$2" ;;
+      --cpus-kafka) CPUS_KAFKA="$2" ;;
+      --cpus-proxy) CPUS_PROXY="$2" ;;
+      --cpus-tool) CPUS_TOOL="$2" ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
     shift 2
@@ -113,6 +123,13 @@ parse_targets() {
     TARGETS+=("$t")
   done
   ((${#TARGETS[@]})) || die "--targets is empty"
+}
+
+# pin CPUS CMD...: CMD under taskset when CPUS is set; children inherit it.
+pin() {
+  local cpus="$1"
+  shift
+  if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
 
 is_peer() { [[ "$1" == kroxylicious || "$1" == kafka-proxy ]]; }
@@ -206,7 +223,7 @@ threads_of() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 start_kafka() {
   KAFKA_DIR="$RESULTS/kafka"
   log "starting Kafka: $BROKERS broker(s) from port $(kafka_port)"
-  BOOTSTRAP_DIRECT="$("$KAFKA_LOCAL" start --dir "$KAFKA_DIR" --brokers "$BROKERS" \
+  BOOTSTRAP_DIRECT="$(pin "$CPUS_KAFKA" "$KAFKA_LOCAL" start --dir "$KAFKA_DIR" --brokers "$BROKERS" \
     --port-base "$(kafka_port)" | tail -n 1)"
   TARGET_BOOTSTRAP[direct]="${BOOTSTRAP_DIRECT%%,*}"
 }
@@ -248,9 +265,11 @@ start_sluice() {
   "$SLUICE_BIN" validate "$RESULTS/sluice.yaml" >/dev/null
   local extra=() i
   read -r -a extra <<<"$SLUICE_ARGS"
+  local pin=()
+  [[ -z "$CPUS_PROXY" ]] || pin=(taskset -c "$CPUS_PROXY")
   # shellcheck disable=SC2016 # $$ and $1 belong to the inner bash.
   setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' sluice "$RESULTS/sluice.pid" \
-    "$SLUICE_BIN" run --config "$RESULTS/sluice.yaml" "${extra[@]}" \
+    "${pin[@]}" "$SLUICE_BIN" run --config "$RESULTS/sluice.yaml" "${extra[@]}" \
     </dev/null >"$RESULTS/sluice.log" 2>&1 &
   for i in {1..100}; do
     [[ -s "$RESULTS/sluice.pid" ]] && grep -q 'sluice is serving' "$RESULTS/sluice.log" && break
@@ -280,7 +299,7 @@ wait_metadata() {
 start_peer() {
   local peer="$1" line
   STARTED_PEERS+=("$peer")
-  line="$("$PEERS" start "$peer" --kafka "$BOOTSTRAP_DIRECT" \
+  line="$(pin "$CPUS_PROXY" "$PEERS" start "$peer" --kafka "$BOOTSTRAP_DIRECT" \
     --listen-port-base "$(peer_port "$peer")" --dir "$RESULTS/peers/$peer" | tail -n 1)"
   [[ "$line" =~ ^bootstrap=([^ ]+)\ pid=([0-9]+)$ ]] || die "unexpected line from peers.sh: $line"
   TARGET_BOOTSTRAP[$peer]="${BASH_REMATCH[1]}"
@@ -327,7 +346,7 @@ c_records,c_mb_per_sec,c_records_per_sec,c_rebalance_ms,c_fetch_ms,c_fetch_mb_pe
 c_fetch_records_per_sec,produce_wall_s,consume_wall_s,proxy_cpu_produce_s,\
 proxy_cpu_consume_s,proxy_cpu_s_per_gb,kafka_cpu_produce_s,kafka_cpu_consume_s,kafka_cpu_s_per_gb"
 
-tool() { "$KAFKA_LOCAL" tool "$@"; }
+tool() { pin "$CPUS_TOOL" "$KAFKA_LOCAL" tool "$@"; }
 
 # Topics are made and deleted straight on Kafka, outside the measurement;
 # deleting keeps disk use at one run's worth of data.
@@ -503,7 +522,8 @@ summarise() {
   echo "## kafka-perf: $ROUNDS round(s), $RECORDS records x $RECORD_SIZE B (${mb%.*} MiB) per run"
   echo
   echo "Kafka $BROKERS broker(s), $PARTITIONS partitions, replication factor $BROKERS, acks=$ACKS;" \
-    "$(nproc) CPUs. Cells: median [min-max] over ok runs, then median / direct median (when direct ran)."
+    "$(nproc) CPUs (Kafka on ${CPUS_KAFKA:-any}, proxy on ${CPUS_PROXY:-any}, perf tools on ${CPUS_TOOL:-any})." \
+    "Cells: median [min-max] over ok runs, then median / direct median (when direct ran)."
   echo "MB = 2^20 bytes (Kafka tools' unit); latencies in ms."
   echo
   echo "### Producer (kafka-producer-perf-test)"
@@ -573,6 +593,9 @@ write_meta() {
     echo "warmup_records=$WARMUP"
     echo "order=$ORDER"
     echo "port_base=$PORT_BASE"
+    echo "cpus_kafka=${CPUS_KAFKA:-all}"
+    echo "cpus_proxy=${CPUS_PROXY:-all}"
+    echo "cpus_tool=${CPUS_TOOL:-all}"
   } >"$RESULTS/meta.txt"
 }
 

@@ -33,6 +33,8 @@ pub enum Command {
     Ping(Single<PingArgs>),
     /// Memory per idle connection of a process, and a connect storm.
     Connections(Single<ConnectionsArgs>),
+    /// Full TLS handshakes per second (connect, handshake, ApiVersions, close).
+    Handshakes(Single<HandshakesArgs>),
     /// Run one workload against several targets, interleaved over rounds.
     Compare(CompareArgs),
     /// A minimal built-in Kafka responder (not Kafka) answering at memory speed.
@@ -52,7 +54,27 @@ pub struct Single<W: Args> {
     #[command(flatten)]
     pub placement: PlacementArgs,
     #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
     pub workload: W,
+}
+
+/// TLS to the target. Without --tls-ca the tool speaks plaintext.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// Speak TLS, trusting the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// TLS server name to send and verify (default: the IP address
+    /// connected to, which the certificate must then list).
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+    /// Client certificate chain (PEM) for mutual TLS; with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -232,10 +254,22 @@ pub struct ConnectionsArgs {
     pub no_storm: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct HandshakesArgs {
+    /// Handshake loops running at once (each: connect, full TLS handshake,
+    /// one ApiVersions round trip, close).
+    #[arg(long, value_name = "N", default_value = "16", value_parser = parse_positive)]
+    pub connections: usize,
+    #[command(flatten)]
+    pub timing: TimingArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// NAME=HOST:PORT[,pid=PID]; repeat. The first is the baseline.
-    #[arg(long = "target", value_name = "NAME=HOST:PORT[,pid=PID]", required = true, value_parser = parse_target)]
+    /// NAME=HOST:PORT[,pid=PID][,tls]; repeat. The first is the baseline.
+    /// With --tls-ca, targets marked `tls` speak TLS (all of them when none
+    /// is marked).
+    #[arg(long = "target", value_name = "NAME=HOST:PORT[,pid=PID][,tls]", required = true, value_parser = parse_target)]
     pub targets: Vec<Target>,
     /// Rounds; each runs every target once, in the order given.
     #[arg(long, value_name = "N", default_value = "5", value_parser = parse_positive)]
@@ -247,6 +281,8 @@ pub struct CompareArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub placement: PlacementArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     #[command(subcommand)]
     pub workload: CompareWorkload,
 }
@@ -256,6 +292,7 @@ pub enum CompareWorkload {
     Produce(ProduceArgs),
     Consume(ConsumeArgs),
     Ping(PingArgs),
+    Handshakes(HandshakesArgs),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +300,8 @@ pub struct Target {
     pub name: String,
     pub addr: String,
     pub pid: Option<u32>,
+    /// Marked `tls`: uses the --tls-* flags.
+    pub tls: bool,
 }
 
 #[derive(Debug, Args)]
@@ -432,7 +471,7 @@ pub fn parse_host_port(s: &str) -> Result<String, String> {
 }
 
 pub fn parse_target(s: &str) -> Result<Target, String> {
-    let hint = "expected NAME=HOST:PORT[,pid=PID], e.g. sluice=127.0.0.1:19092,pid=1234";
+    let hint = "expected NAME=HOST:PORT[,pid=PID][,tls], e.g. sluice=127.0.0.1:19092,pid=1234";
     let (name, rest) = s.split_once('=').ok_or_else(|| format!("{s:?}: {hint}"))?;
     if name.is_empty() {
         return Err(format!("{s:?} has no name; {hint}"));
@@ -440,7 +479,12 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     let mut parts = rest.split(',');
     let addr = parse_host_port(parts.next().unwrap_or_default())?;
     let mut pid = None;
+    let mut tls = false;
     for part in parts {
+        if part == "tls" {
+            tls = true;
+            continue;
+        }
         let value = part
             .strip_prefix("pid=")
             .ok_or_else(|| format!("unknown option {part:?} in {s:?}; {hint}"))?;
@@ -454,6 +498,7 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         name: name.to_string(),
         addr,
         pid,
+        tls,
     })
 }
 

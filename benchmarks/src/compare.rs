@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{CompareArgs, CompareWorkload, Target, TimingArgs};
 use crate::error::BenchError;
+use crate::kafka::tls;
 use crate::report::{self, row, Summary, TOOL};
-use crate::workload::{consume, ping, produce, Measured, RunSetup};
+use crate::workload::{consume, handshakes, ping, produce, Measured, RunSetup};
 use crate::{add_notes, placement, procfs};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +125,7 @@ fn workload_parts(workload: &CompareWorkload) -> (&'static str, &TimingArgs) {
         CompareWorkload::Produce(a) => ("produce", &a.timing),
         CompareWorkload::Consume(a) => ("consume", &a.timing),
         CompareWorkload::Ping(a) => ("ping", &a.timing),
+        CompareWorkload::Handshakes(a) => ("handshakes", &a.timing),
     }
 }
 
@@ -136,12 +138,21 @@ fn run_workload(
         CompareWorkload::Produce(a) => produce::run(bootstrap, a, setup),
         CompareWorkload::Consume(a) => consume::run(bootstrap, a, setup),
         CompareWorkload::Ping(a) => ping::run(bootstrap, a, setup),
+        CompareWorkload::Handshakes(a) => handshakes::run(bootstrap, a, setup),
     }
 }
 
 pub fn run(args: &CompareArgs) -> Result<(), BenchError> {
     let plan = placement::plan_from_args(&args.placement)?;
     let (name, timing) = workload_parts(&args.workload);
+    let resume = !matches!(args.workload, CompareWorkload::Handshakes(_));
+    let client = tls::from_args(&args.tls, resume)?;
+    if client.is_none() && args.targets.iter().any(|t| t.tls) {
+        return Err(BenchError::Usage(
+            "a target is marked tls but --tls-ca is missing".to_string(),
+        ));
+    }
+    let all_tls = !args.targets.iter().any(|t| t.tls);
     let mut results: Vec<Vec<RoundResult>> = vec![Vec::new(); args.targets.len()];
     for round in 1..=args.rounds {
         for (i, target) in args.targets.iter().enumerate() {
@@ -156,6 +167,11 @@ pub fn run(args: &CompareArgs) -> Result<(), BenchError> {
                 duration: timing.duration,
                 pids: target.pid.into_iter().collect(),
             };
+            tls::set_current(if target.tls || all_tls {
+                client.clone()
+            } else {
+                None
+            });
             let measured = run_workload(&args.workload, &target.addr, &setup)?;
             let result = round_result(name, target, &setup, &measured);
             if !args.output.quiet {

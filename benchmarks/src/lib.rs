@@ -26,10 +26,24 @@ static ALLOCATOR: alloc_guard::GuardedAllocator = alloc_guard::GuardedAllocator;
 use cli::{Cli, Command, Single, TimingArgs};
 use error::BenchError;
 use report::{ConnectionsSummary, Summary};
-use workload::{connections, consume, e2e, ping, produce, Measured, RunSetup};
+use workload::{connections, consume, e2e, handshakes, ping, produce, Measured, RunSetup};
 
 pub fn run(cli: Cli) -> Result<(), BenchError> {
     limits::raise_open_files();
+    let tls_args = match &cli.command {
+        Command::Produce(c) => Some(&c.tls),
+        Command::Consume(c) => Some(&c.tls),
+        Command::E2e(c) => Some(&c.tls),
+        Command::Ping(c) => Some(&c.tls),
+        Command::Connections(c) => Some(&c.tls),
+        Command::Handshakes(c) => Some(&c.tls),
+        Command::Compare(_) | Command::Responder(_) | Command::Relay(_) => None,
+    };
+    if let Some(args) = tls_args {
+        // Every handshake of `handshakes` is a full one.
+        let resume = !matches!(cli.command, Command::Handshakes(_));
+        kafka::tls::set_current(kafka::tls::from_args(args, resume)?);
+    }
     match cli.command {
         Command::Produce(c) => single("produce", &c, &c.workload.timing, |s| {
             produce::run(&c.bootstrap, &c.workload, s)
@@ -47,6 +61,9 @@ pub fn run(cli: Cli) -> Result<(), BenchError> {
             ping::run(&c.bootstrap, &c.workload, s)
         }),
         Command::Connections(c) => run_connections(&c),
+        Command::Handshakes(c) => single("handshakes", &c, &c.workload.timing, |s| {
+            handshakes::run(&c.bootstrap, &c.workload, s)
+        }),
         Command::Compare(c) => compare::run(&c),
         Command::Responder(r) => responder::run(&r),
         Command::Relay(r) => relay::run(&r),

@@ -132,7 +132,7 @@ async fn relay_one(client: TcpStream, to: SocketAddr, quiet: bool) {
             return;
         }
     };
-    let (client_read, client_write) = conn::split(client);
+    let (client_read, client_write) = conn::split(conn::Stream::Plain(client));
     let (upstream_read, upstream_write) = conn::split(upstream);
     // Whichever direction ends first ends the pair; Kafka clients do not
     // half-close, so there is nothing left to carry the other way.

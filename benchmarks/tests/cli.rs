@@ -8,6 +8,30 @@ use support::{bench, free_port_block, text};
 /// (arguments, text the error must contain)
 const REFUSED: &[(&[&str], &str)] = &[
     (
+        &["handshakes", "--bootstrap", "127.0.0.1:9092"],
+        "give --tls-ca",
+    ),
+    (
+        &[
+            "ping",
+            "--bootstrap",
+            "127.0.0.1:9092",
+            "--server-name",
+            "localhost",
+        ],
+        "need --tls-ca",
+    ),
+    (
+        &[
+            "ping",
+            "--bootstrap",
+            "127.0.0.1:9092",
+            "--tls-ca",
+            "/nonexistent/ca.pem",
+        ],
+        "--tls-ca /nonexistent/ca.pem",
+    ),
+    (
         &["produce", "--bootstrap", "127.0.0.1:9092", "--rate", "0"],
         "rate must be more than 0",
     ),
@@ -254,6 +278,7 @@ fn help_lists_every_subcommand() {
         "e2e",
         "ping",
         "connections",
+        "handshakes",
         "compare",
         "responder",
         "relay",

@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use rustls::{ClientConnection, StreamOwned};
+
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
@@ -32,8 +34,39 @@ pub fn resolve(addr: &str) -> Result<SocketAddr, BenchError> {
         .ok_or_else(|| unreachable("the name resolves to no address".to_string()))
 }
 
+/// Plain TCP, or TLS over it when `--tls-ca` is in force.
+enum BlockingStream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Read for BlockingStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            BlockingStream::Plain(s) => s.read(buf),
+            BlockingStream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for BlockingStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            BlockingStream::Plain(s) => s.write(buf),
+            BlockingStream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            BlockingStream::Plain(s) => s.flush(),
+            BlockingStream::Tls(s) => s.flush(),
+        }
+    }
+}
+
 pub struct BlockingConn {
-    stream: TcpStream,
+    stream: BlockingStream,
     addr: String,
     correlation: i32,
 }
@@ -52,6 +85,29 @@ impl BlockingConn {
             .set_read_timeout(Some(SETUP_READ_TIMEOUT))
             .map_err(io)?;
         stream.set_nodelay(true).map_err(io)?;
+        let stream = match super::tls::current() {
+            None => BlockingStream::Plain(stream),
+            Some(client) => {
+                let tls_error = |reason: String| BenchError::Connect {
+                    addr: addr.to_string(),
+                    reason: format!("TLS: {reason}"),
+                };
+                let name = client
+                    .name_for(&socket.to_string())
+                    .map_err(|e| tls_error(e.to_string()))?;
+                let session = ClientConnection::new(client.config.clone(), name)
+                    .map_err(|e| tls_error(e.to_string()))?;
+                let mut tls = StreamOwned::new(session, stream);
+                // Handshake now, so a certificate or name problem is
+                // reported as such and not as a failed request.
+                while tls.conn.is_handshaking() {
+                    tls.conn
+                        .complete_io(&mut tls.sock)
+                        .map_err(|e| tls_error(e.to_string()))?;
+                }
+                BlockingStream::Tls(Box::new(tls))
+            }
+        };
         Ok(BlockingConn {
             stream,
             addr: addr.to_string(),

@@ -47,6 +47,8 @@ pub enum ProtocolError {
     },
     #[error("timed out after {0:?}")]
     Timeout(std::time::Duration),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl ProtocolError {

@@ -28,7 +28,7 @@ pub fn check_length(prefix: [u8; 4], max: usize) -> Result<usize, ProtocolError>
     }
     if prefix[0] == 0x15 || prefix[0] == 0x16 {
         return Err(ProtocolError::Unsupported(
-            "the peer answered with TLS; sluice-bench speaks plaintext Kafka".to_string(),
+            "the peer answered with TLS: pass --tls-ca (and --server-name if needed)".to_string(),
         ));
     }
     if len < 0 {

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod conn;
 pub mod frame;
 pub mod metadata;
+pub mod tls;
 pub mod versions;
 
 pub use codec::ProtocolError;

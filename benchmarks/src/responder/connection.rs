@@ -69,7 +69,7 @@ pub async fn serve(stream: TcpStream, port: u16, config: Arc<Config>, state: Sha
 }
 
 async fn answer_until_closed(stream: TcpStream, ctx: &Ctx<'_>) -> Result<(), ProtocolError> {
-    let (read, mut write) = conn::split(stream);
+    let (read, mut write) = conn::split(conn::Stream::Plain(stream));
     let mut frames = FrameReader::new(read);
     let mut out = BytesMut::with_capacity(64 * 1024);
     loop {

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use glommio::net::TcpStream;
 use glommio::sync::Semaphore;
 use glommio::timer::sleep;
 use kafka_protocol::messages::ApiKey;
@@ -22,7 +21,7 @@ use super::{backoff_after, deal, run_measured, Measured, RunSetup};
 use crate::cli::ConnectionsArgs;
 use crate::error::BenchError;
 use crate::kafka::blocking::{self, BlockingConn};
-use crate::kafka::conn;
+use crate::kafka::conn::{self, Stream};
 use crate::kafka::ProtocolError;
 use crate::placement;
 use crate::procfs;
@@ -145,7 +144,7 @@ async fn hold_share(
             })
         })
         .collect();
-    let mut streams: Vec<TcpStream> = Vec::with_capacity(count);
+    let mut streams: Vec<Stream> = Vec::with_capacity(count);
     let mut held = Held::default();
     for task in tasks {
         match task.await {
@@ -164,7 +163,7 @@ async fn hold_share(
     drop(streams);
 }
 
-async fn open_one(addr: SocketAddr, version: i16) -> Result<TcpStream, ProtocolError> {
+async fn open_one(addr: SocketAddr, version: i16) -> Result<Stream, ProtocolError> {
     let mut stream = conn::connect(addr).await?;
     conn::api_versions(&mut stream, version).await?;
     Ok(stream)

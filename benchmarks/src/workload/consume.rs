@@ -159,6 +159,8 @@ async fn fetch_session<H: FetchedRecords>(
         codec::encode_request(&mut out, ApiKey::Fetch, spec.version, correlation, &request)?;
         let sent = Instant::now();
         write.write_all(&out).await?;
+        // TLS may keep the tail of a write buffered; plain TCP: a no-op.
+        write.flush().await?;
         let frame = frames.next_frame().await?;
         let now = Instant::now();
         let body = codec::response_body(frame, ApiKey::Fetch, spec.version, correlation)?;

@@ -5,6 +5,7 @@
 pub mod connections;
 pub mod consume;
 pub mod e2e;
+pub mod handshakes;
 pub mod pace;
 pub mod ping;
 pub mod pipeline;

@@ -164,6 +164,10 @@ async fn write_loop<Q: RequestSource>(
             }
         }
         write.write_all(&out).await?;
+        // TLS may keep the tail of a write inside rustls when the socket
+        // would block; without a flush it would wait for the next request.
+        // On plain TCP a flush does nothing.
+        write.flush().await?;
     }
 }
 
