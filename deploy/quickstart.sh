@@ -7,8 +7,9 @@
 #   deploy/quickstart.sh stop     stop sluice and Kafka
 #
 # Ports (loopback only): Kafka on 29092 (controller 29093), sluice bootstrap
-# on 19092 and brokers on 19093-19095. Override with QUICKSTART_KAFKA_PORT
-# and QUICKSTART_GATEWAY_PORT.
+# on 19092 and brokers on 19093-19095, sluice's admin endpoint (metrics,
+# health, status) on 19080. Override with QUICKSTART_KAFKA_PORT,
+# QUICKSTART_GATEWAY_PORT and QUICKSTART_ADMIN_PORT.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +17,7 @@ ROOT="$(pwd)"
 STATE="${SLUICE_QUICKSTART_DIR:-$ROOT/.sluice-cache/quickstart}"
 KAFKA_PORT="${QUICKSTART_KAFKA_PORT:-29092}"
 GATEWAY_PORT="${QUICKSTART_GATEWAY_PORT:-19092}"
+ADMIN_PORT="${QUICKSTART_ADMIN_PORT:-19080}"
 SLUICE="$ROOT/target/release/sluice"
 
 say() { printf '\033[1mquickstart:\033[0m %s\n' "$*"; }
@@ -53,7 +55,8 @@ YAML
 }
 
 start_gateway() {
-  "$SLUICE" run --config "$STATE/sluice.yaml" >"$STATE/sluice.log" 2>&1 &
+  "$SLUICE" run --config "$STATE/sluice.yaml" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+    >"$STATE/sluice.log" 2>&1 &
   echo $! >"$STATE/sluice.pid"
   for _ in $(seq 1 100); do
     grep -q "sluice is serving" "$STATE/sluice.log" 2>/dev/null && return 0
@@ -89,6 +92,7 @@ main() {
   start_gateway
   round_trip
   say "sluice and Kafka keep running; log: $STATE/sluice.log"
+  say "metrics: http://127.0.0.1:$ADMIN_PORT/metrics, status: http://127.0.0.1:$ADMIN_PORT/status"
   say "point any Kafka client at 127.0.0.1:$GATEWAY_PORT; stop with: deploy/quickstart.sh stop"
 }
 
