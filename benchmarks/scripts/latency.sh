@@ -26,18 +26,22 @@ Options:
   --max-runs N        Runs to find the maximum rate (default 3)
   --fraction F        Fraction of the maximum rate to run at (default 0.5)
   --targets LIST      As compare-kafka.sh (default all four)
+  --no-responder      Skip the second part: the same rate against the
+                      sluice-bench responder (not Kafka), direct / sluice /
+                      relay, which shows the latency of the hop itself
   --results-dir DIR   Default .sluice-cache/bench/latency-<UTC time>
   --no-wait           Do not wait for the machine to be quiet
   -h, --help          This help
 EOF
 }
 
-ROUNDS=5 DURATION=4 WARMUP=1 MAX_RUNS=3 FRACTION=0.5 RESULTS=""
+ROUNDS=5 DURATION=4 WARMUP=1 MAX_RUNS=3 FRACTION=0.5 RESULTS="" RESPONDER=1
 TARGETS="direct,sluice,kroxylicious,kafka-proxy"
 while (($#)); do
   case "$1" in
     -h | --help) usage; exit 0 ;;
     --no-wait) QUIET_WAIT=0; shift; continue ;;
+    --no-responder) RESPONDER=0; shift; continue ;;
   esac
   [[ $# -ge 2 ]] || die "option $1 needs a value"
   case "$1" in
@@ -95,5 +99,32 @@ log "max direct rate $MAX_RATE records/s (runs: ${rates[*]}); measuring at $RATE
 write_meta "{\"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP, \"max_rate\": $MAX_RATE, \"max_runs\": $MAX_RUNS, \"rate\": $RATE, \"fraction\": $FRACTION}"
 bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/half-rate.json" \
   "${produce[@]}" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/half-rate.txt"
+
+# The same open-loop produce against the responder (not Kafka), so the
+# latency a hop adds is not buried in Kafka's own jitter: direct, sluice
+# (1 shard) and the plain relay, at the same offered rate.
+if ((RESPONDER)); then
+  stop_bg sluice
+  pick_ports 4
+  RA=$PORT_BASE SP=$((PORT_BASE + 1)) RB=$((PORT_BASE + 3))
+  start_bg responder-a "$CPU_RESPONDER" "$RESULTS/logs/responder-a.log" \
+    "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
+  start_bg responder-b "$CPU_RESPONDER" "$RESULTS/logs/responder-b.log" \
+    "$BENCH_BIN" responder --listen "127.0.0.1:$RB" --advertised-host 127.0.0.2 --quiet
+  start_bg relay "$CPU_PROXY" "$RESULTS/logs/relay.log" \
+    "$BENCH_BIN" relay --listen "127.0.0.2:$RB" --to "127.0.0.1:$RB" --cpus "$CPU_PROXY" --quiet
+  RELAY_PID="$BG_PID"
+  write_sluice_config "$RESULTS/sluice-responder.yaml" "127.0.0.1:$RA" "$SP" 1
+  start_sluice "$RESULTS/sluice-responder.yaml"
+  for a in "127.0.0.1:$RA" "127.0.0.1:$SP" "127.0.0.2:$RB"; do
+    wait_ready "$a" || die "$a does not answer"
+  done
+  log "responder (not Kafka): direct, sluice, relay at $RATE records/s"
+  bench compare --rounds "$ROUNDS" --pause 0.5 -q --target "direct=127.0.0.1:$RA" \
+    --target "sluice=127.0.0.1:$SP,pid=$SLUICE_PID" --target "relay=127.0.0.2:$RB,pid=$RELAY_PID" \
+    --json "$RESULTS/responder-half-rate.json" produce --topic bench --record-size 1024 \
+    --records-per-batch 16 --connections 2 --pipeline 5 --rate "$RATE" \
+    --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/responder-half-rate.txt"
+fi
 python3 "$TABLES_PY" latency "$RESULTS"
 log "results in $RESULTS"

@@ -72,7 +72,7 @@ def meta_line(results):
     m = load(os.path.join(results, "meta.json"))
     c = m.get("cpus", {})
     return m, (
-        f"{m['date']}, commit {m['commit']}{' + uncommitted changes' if m.get('uncommitted_changes') else ''}; "
+        f"{m['date']} (HEAD then {m['commit']}; binaries: see Machine and run); "
         f"1-min load at start {m.get('load_at_start') or '?'}."
     )
 
@@ -196,6 +196,32 @@ def latency(results):
         )
         summary[f"{t['name']}.p99"] = f.get("latency_p99_ms")
         summary[f"{t['name']}.added_p99_ms"] = added
+    rp = os.path.join(results, "responder-half-rate.json")
+    if os.path.exists(rp):
+        r = load(rp)
+        dp99 = figures(r, "direct").get("latency_p99_ms", {}).get("median")
+        dp50 = figures(r, "direct").get("latency_p50_ms", {}).get("median")
+        lines += [
+            "",
+            f"The same offered load ({num(m['rate'])} records/s, same producer settings) against the "
+            f"**sluice-bench responder (not Kafka)** on CPU {m['cpus']['responder']}, through sluice (1 shard) and "
+            f"through `sluice-bench relay` on CPU {m['cpus']['proxy']}: the latency of the hop itself.",
+            "",
+            "| target | p50 ms | p99 ms | p99.9 ms | added p50 / p99 ms | proxy CPU s/GB |",
+            "|---|---|---|---|---|---|",
+        ]
+        for t in r["targets"]:
+            f = t["figures"]
+            p50 = f.get("latency_p50_ms", {}).get("median")
+            p99 = f.get("latency_p99_ms", {}).get("median")
+            added = "-" if t["name"] == "direct" else f"{p50 - dp50:+.3f} / {p99 - dp99:+.3f}"
+            lines.append(
+                f"| {t['name']} | {cell(f.get('latency_p50_ms'))} | {cell(f.get('latency_p99_ms'))} | "
+                f"{cell(f.get('latency_p999_ms'))} | {added} | "
+                f"{cell(f.get('target_cpu_s_per_gb')) if t['pid'] else '-'} |"
+            )
+            if t["name"] != "direct":
+                summary[f"responder.{t['name']}.added_p99_ms"] = p99 - dp99
     write(results, lines, summary)
 
 
@@ -461,8 +487,13 @@ def targets_table(s):
     d = s.get("latency", {})
     added = d.get("sluice.added_p99_ms")
     if added is not None:
-        rows.append(("(d) added p99 produce latency at half max rate", "<= 0.2 ms over direct",
+        rows.append(("(d) added p99 produce latency at half max rate, real Kafka", "<= 0.2 ms over direct",
                      f"{added:+.3f} ms", verdict(added <= 0.2)))
+    added = d.get("responder.sluice.added_p99_ms")
+    if added is not None:
+        relay = d.get("responder.relay.added_p99_ms")
+        rows.append(("(d) the same, responder (not Kafka) behind sluice", "<= 0.2 ms over direct",
+                     f"{added:+.3f} ms" + ("" if relay is None else f" (relay {relay:+.3f} ms)"), verdict(added <= 0.2)))
     e = s.get("idle-connections", {})
     per = e.get("bytes_per_connection")
     if per is not None:
@@ -527,7 +558,8 @@ def benchmarks_md(path, pairs):
         put("machine", "\n".join([
             f"- `nproc`: {m['nproc']}; CPU: {m['cpu_model']} (model name in /proc/cpuinfo); "
             f"memory: {m['mem_gib']} GiB; kernel {m['kernel']}",
-            f"- run: {dates[0]} to {dates[-1]} (UTC); commit: " + ", ".join(f"`{c}`" for c in commits),
+            f"- run: {dates[0]} to {dates[-1]} (UTC); HEAD of the shared work tree when each table started: "
+            + ", ".join(f"`{c}`" for c in commits) + " (other work landed meanwhile; what ran is the next line)",
             "- binaries (copied at the start of the run; every table used these): "
             + " / ".join(sorted({"; ".join(l for l in (metas[k].get("binaries") or "?").splitlines()
                                            if not l.startswith("copied")) for k in names})),
