@@ -18,6 +18,7 @@ pub mod logging;
 pub mod metrics;
 pub mod observability;
 pub mod otlp;
+pub mod policy;
 pub mod proxy;
 pub mod routing;
 pub mod shard;

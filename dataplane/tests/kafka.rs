@@ -18,6 +18,8 @@ mod leaks;
 mod lifecycle;
 #[path = "kafka/observability.rs"]
 mod observability;
+#[path = "kafka/policies.rs"]
+mod policies;
 mod support;
 
 use support::gateway::Gateway;
@@ -71,6 +73,10 @@ fn main() {
         (
             "observability_readiness_drops_while_draining",
             observability::readiness_drops_while_draining,
+        ),
+        (
+            "produce_policies_refuse_with_policy_violation",
+            policies::produce_policies_refuse_with_policy_violation,
         ),
         (
             "broker_failure_loses_no_acknowledged_record",

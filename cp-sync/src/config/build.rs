@@ -12,6 +12,7 @@ use serde_yaml_ng::Value;
 use super::document::{decode, split_tag, unknown_type_message};
 use super::errors::{DocPath, ErrorList};
 use super::origins::{ListenerOrigin, Origins};
+use super::policies::build_produce_policies;
 use super::ports::PortRange;
 use super::raw::{
     RawBackendCluster, RawDocument, RawEmpty, RawListener, RawPolicy, RawPortMapping,
@@ -159,7 +160,6 @@ fn build_virtual_cluster(
     }
     let chains = [
         ("cluster_policies", &raw.cluster_policies),
-        ("produce_policies", &raw.produce_policies),
         ("consume_policies", &raw.consume_policies),
     ];
     for (field, chain) in chains {
@@ -174,6 +174,9 @@ fn build_virtual_cluster(
         destination: Destination::new(raw.destination.name),
         authentication,
         acl_mode: raw.acl_mode.unwrap_or_default(),
+        produce_policies: (raw.produce_policies.as_deref())
+            .map(|chain| build_produce_policies(chain, &at.key("produce_policies"), errors))
+            .unwrap_or_default(),
     })
 }
 

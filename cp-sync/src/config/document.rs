@@ -165,6 +165,8 @@ const FIELD_NAMES: &[&str] = &[
     "cluster_policies",
     "produce_policies",
     "consume_policies",
+    "min_acks",
+    "max_batch_bytes",
     "addresses",
     "ports",
     "policies",

@@ -15,6 +15,7 @@ mod listeners;
 mod mapping;
 mod origins;
 mod parse;
+mod policies;
 mod ports;
 mod raw;
 mod schema;
@@ -33,6 +34,7 @@ pub use errors::{ConfigError, ConfigErrors};
 pub(crate) use errors::{DocPath, ErrorList};
 pub use mapping::{broker_port, port_target, PortTarget};
 pub use parse::{load_config_file, parse_config_str};
+pub use policies::{Acks, ProduceLimits, ProducePolicy};
 pub use ports::{ListenerPorts, PortRange};
 pub use schema::{
     AclMode, BackendAuthentication, BackendCluster, BackendTls, BootstrapPort, BrokerHostFormat,

@@ -7,7 +7,7 @@
 //!
 //! Values the schema already names but sluice does not implement yet are
 //! rejected during parsing (authentication schemes other than `anonymous`,
-//! `namespace`, virtual cluster policy chains) or by [`validate`]
+//! `namespace`, cluster and consume policy chains) or by [`validate`]
 //! (`acl_mode: enforce_on_gateway`).
 //!
 //! TLS settings name their certificates and keys ([`PemSource`]); the files
@@ -22,6 +22,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
+use super::policies::ProducePolicy;
 use super::ports::{ListenerPorts, PortRange};
 
 /// One configuration document: every entity the gateway serves.
@@ -102,6 +103,9 @@ pub struct VirtualCluster {
     pub authentication: Vec<VirtualAuthentication>,
     #[serde(default)]
     pub acl_mode: AclMode,
+    /// Checks on every Produce request, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub produce_policies: Vec<ProducePolicy>,
 }
 
 pub(super) fn default_virtual_authentication() -> Vec<VirtualAuthentication> {

@@ -62,6 +62,7 @@ label_enum! {
         BackendTls => "backend_tls_failed",
         BackendServerName => "backend_server_name",
         ConfigChanged => "config_changed",
+        PolicyRefused => "policy_refused",
     }
 }
 
@@ -104,6 +105,7 @@ impl CloseReason {
             E::BackendTls { .. } => CloseReason::BackendTls,
             E::BackendServerName(_) => CloseReason::BackendServerName,
             E::ConfigChanged(_) => CloseReason::ConfigChanged,
+            E::PolicyRefused(_) => CloseReason::PolicyRefused,
         }
     }
 }
@@ -337,6 +339,7 @@ mod tests {
                 "config_changed",
             ),
             (ConnError::TooManyConnections(1), "too_many_connections"),
+            (ConnError::PolicyRefused("acks=0".into()), "policy_refused"),
         ];
         for (err, label) in cases {
             assert_eq!(CloseReason::of(&err).label(), label, "{err}");

@@ -85,6 +85,9 @@ pub enum ConnError {
     BackendServerName(String),
     #[error("configuration changed: {0}")]
     ConfigChanged(String),
+    /// A policy refused a request that no response could refuse.
+    #[error("{0}")]
+    PolicyRefused(String),
 }
 
 impl ConnError {
@@ -93,7 +96,7 @@ impl ConnError {
         match self {
             ClientFrame(_) | ClientTruncated(_) | ClientIo(_) => Side::Client,
             ClientGone | PlaintextOnTls | PlaintextOnSni | TlsHandshake(_) => Side::Client,
-            NoSni | UnknownSni(_) => Side::Client,
+            NoSni | UnknownSni(_) | PolicyRefused(_) => Side::Client,
             BackendTls { .. } | BackendServerName(_) => Side::Backend,
             BackendFrame(_) | BackendTruncated(_) | BackendIo(_) | BackendClosed(_) => {
                 Side::Backend

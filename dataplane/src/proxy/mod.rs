@@ -28,6 +28,7 @@ pub use memo::ResponseMemo;
 
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
+use crate::policy::PolicyView;
 use crate::routing::ConnRoute;
 use crate::shard::ShardContext;
 use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
@@ -135,12 +136,14 @@ async fn run_pumps(
     let mut requests_in = FrameReader::new(client_rx, limits(8), true);
     let mut responses_in = FrameReader::new(backend_rx, limits(4), false);
     let (fifo_tx, fifo_rx) = fifo::fifo(settings.max_inflight);
+    let mut policies = PolicyView::new(&route.cluster.virtual_cluster);
 
     let reason = Cell::new(CloseReason::ClientClosed);
     let client_hung_up = Cell::new(false);
     let requests = async {
         let end = pump_requests(
             ctx,
+            &mut policies,
             &mut requests_in,
             &mut backend_tx,
             fifo_tx,

@@ -16,7 +16,7 @@ use sluice_wire::rewrite::{
     api_versions_unsupported_response, max_api_versions_version, response_needs_inspection,
     rewrite_response, BrokerAddressMap, Rewritten,
 };
-use tracing::{trace, warn};
+use tracing::{debug, trace, warn};
 
 use super::batch::Batch;
 use super::error::ConnError;
@@ -24,6 +24,7 @@ use super::fifo::{FifoReceiver, FifoSender};
 use super::frames::FrameReader;
 use super::halves::{ReadHalf, WriteHalf};
 use crate::metrics::Meter;
+use crate::policy::{ClusterPolicies, PolicyView, ProduceVerdict};
 use crate::shard::ShardContext;
 
 const API_PRODUCE: i16 = 0;
@@ -34,8 +35,9 @@ pub enum InFlight {
     /// Forwarded upstream (at the instant given when metrics are on); the
     /// backend's response answers it.
     Backend(RequestHeader, Option<Instant>),
-    /// Answered by the gateway itself, in order with the others.
-    Local(Bytes),
+    /// Answered by the gateway itself (api key, response frame), in order
+    /// with the others.
+    Local(i16, Bytes),
 }
 
 /// Byte and request counts of one connection, and the requests it still owes
@@ -63,6 +65,7 @@ enum Route {
 
 pub async fn pump_requests(
     ctx: &ShardContext,
+    policies: &mut PolicyView,
     client: &mut FrameReader<ReadHalf>,
     upstream: &mut WriteHalf,
     inflight: FifoSender,
@@ -94,10 +97,10 @@ pub async fn pump_requests(
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let entry = match route_request(&header, body)? {
+        let entry = match route_request(&header, body, policies.current(ctx))? {
             Route::Untracked => None,
             Route::Tracked => Some(InFlight::Backend(header, meter.now())),
-            Route::Local(answer) => Some(InFlight::Local(answer)),
+            Route::Local(answer) => Some(InFlight::Local(header.api_key, answer)),
         };
         if let Some(entry) = entry {
             let tracked = matches!(entry, InFlight::Backend(..));
@@ -130,9 +133,25 @@ pub async fn pump_requests(
     }
 }
 
-fn route_request(header: &RequestHeader, body: &[u8]) -> Result<Route, ConnError> {
+fn route_request(
+    header: &RequestHeader,
+    body: &[u8],
+    policies: &ClusterPolicies,
+) -> Result<Route, ConnError> {
     match header.api_key {
         API_PRODUCE => {
+            let verdict = (policies.produce.check(header, body)).map_err(ConnError::ClientFrame)?;
+            match verdict {
+                ProduceVerdict::Forward => {}
+                ProduceVerdict::Refuse(answer) => {
+                    debug!(
+                        correlation_id = header.correlation_id,
+                        "produce request refused by policy"
+                    );
+                    return Ok(Route::Local(answer));
+                }
+                ProduceVerdict::Close(reason) => return Err(ConnError::PolicyRefused(reason)),
+            }
             let acks = produce_acks(body, header.api_version).map_err(ConnError::ClientFrame)?;
             // acks=0 produce gets no response from the broker.
             Ok(if acks == 0 {
@@ -167,12 +186,12 @@ pub async fn pump_responses(
             break;
         };
         let (header, sent) = match entry {
-            InFlight::Local(answer) => {
+            InFlight::Local(api_key, answer) => {
                 batch
                     .push(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
-                meter.response(API_VERSIONS, answer.len(), None, None);
+                meter.response(api_key, answer.len(), None, None);
                 continue;
             }
             InFlight::Backend(header, sent) => (header, sent),

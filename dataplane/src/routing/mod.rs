@@ -14,6 +14,8 @@ use cp_sync::config::{
 use cp_sync::Snapshot;
 use sluice_wire::rewrite::BrokerAddressMap;
 
+use crate::policy::{compile_policies, ClusterPolicies};
+
 pub use cp_sync::config::PortTarget;
 
 /// What a client connection is for, once its listener (and SNI name) said so.
@@ -151,6 +153,8 @@ impl BrokerAddressMap for ConnRoute {
 pub struct RouteTable {
     pub epoch: u64,
     listeners: Vec<Arc<ListenerRoute>>,
+    /// By virtual cluster name; connections pick changes up per request.
+    policies: HashMap<String, Arc<ClusterPolicies>>,
 }
 
 impl RouteTable {
@@ -164,13 +168,18 @@ impl RouteTable {
         RouteTable {
             epoch: snapshot.epoch,
             listeners,
+            policies: compile_policies(&snapshot.config),
         }
+    }
+
+    pub fn policies(&self, virtual_cluster: &str) -> Option<Arc<ClusterPolicies>> {
+        self.policies.get(virtual_cluster).cloned()
     }
 
     /// Whether an open connection may carry on under this table. A change to
     /// its listener, to its virtual cluster's destination, name or
     /// authentication, or to its backend cluster ends it; anything else (a
-    /// certificate rotation, other entities) does not.
+    /// certificate rotation, policies, other entities) does not.
     pub fn still_valid(&self, route: &ConnRoute) -> Result<(), String> {
         let name = &route.listener.listener;
         let listener = self

@@ -100,6 +100,12 @@ impl ShardContext {
         self.routes.borrow().clone()
     }
 
+    /// The current table, borrowed: no reference count is touched, which
+    /// matters on the per-request path.
+    pub fn routes_ref(&self) -> std::cell::Ref<'_, Arc<RouteTable>> {
+        self.routes.borrow()
+    }
+
     pub fn set_routes(&self, routes: Arc<RouteTable>) {
         self.close_stale(&routes);
         *self.routes.borrow_mut() = routes;

@@ -9,9 +9,12 @@ use std::process::{Command, Stdio};
 use crate::setup::{Env, WAIT};
 use crate::support::cp::wait_applied;
 use crate::support::kafka::{kcat_ok, tool_ok};
-use crate::support::produce::{create_topic, produce};
+use crate::support::produce::{create_topic, produce, produce_once};
 use crate::support::raw::RawConn;
 use crate::support::{repo_root, wait};
+
+/// Kafka's POLICY_VIOLATION error code.
+const POLICY_VIOLATION: i16 = 44;
 
 fn kcat_round_trip(bootstrap: &str, topic: &str) {
     let values: String = (0..200).map(|i| format!("{topic}-{i}\n")).collect();
@@ -92,6 +95,17 @@ pub fn connections_survive(env: &Env) {
     produce(&mut producer, "cp-survive", "after vc-b changed");
     assert_eq!(producer.stream.local_addr().unwrap().port(), local_port);
 
+    // Its own virtual cluster's policies change: the connection carries on,
+    // and its very next request is checked against them.
+    let policies = "[{ type: produce_limits, config: { min_acks: all } }]";
+    let guarded = env.config_with_a_policies("vc-b-other", "127.0.0.1", policies);
+    apply_and_wait(env, &node.id, &guarded);
+    let (code, message) = produce_once(&mut producer, "cp-survive", "refused: acks=1", 1);
+    assert_eq!(code, POLICY_VIOLATION, "{message}");
+    assert!(message.contains("min_acks all"), "{message}");
+    produce(&mut producer, "cp-survive", "after vc-a policies changed");
+    assert_eq!(producer.stream.local_addr().unwrap().port(), local_port);
+
     // Its own listener changes: that connection ends, a real producer recovers.
     let mut recovering = RecoveringProducer::start(&bootstrap_a, "cp-recover", 3000);
     recovering.wait_acked(500);
@@ -117,15 +131,21 @@ pub fn connections_survive(env: &Env) {
             "cp-survive",
             "--from-beginning",
             "--max-messages",
-            "2",
+            "3",
             "--timeout-ms",
             "30000",
         ],
         None,
     );
+    // One partition, so the order is the produce order; the refused record
+    // would sit between the last two.
     assert_eq!(
-        consumed.lines().count(),
-        2,
+        consumed.lines().collect::<Vec<_>>(),
+        [
+            "before any change",
+            "after vc-b changed",
+            "after vc-a policies changed"
+        ],
         "records produced on the kept connection"
     );
 }

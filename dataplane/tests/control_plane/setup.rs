@@ -45,13 +45,18 @@ impl Env {
 
     /// The configuration the trials start from; `b_label` and `a_host` vary it.
     pub fn config(&self, b_label: &str, a_host: &str) -> String {
+        self.config_with_a_policies(b_label, a_host, "[]")
+    }
+
+    /// As [`Env::config`], with `produce_policies` (a YAML flow list) on vc-a.
+    pub fn config_with_a_policies(&self, b_label: &str, a_host: &str, a_policies: &str) -> String {
         let (a, b) = (self.port_a, self.port_b);
         format!(
             r#"backend_clusters:
   - name: kafka
     bootstrap_servers: ["{kafka}"]
 virtual_clusters:
-  - {{ name: vc-a, dns_label: vc-a, destination: {{ name: kafka }} }}
+  - {{ name: vc-a, dns_label: vc-a, destination: {{ name: kafka }}, produce_policies: {a_policies} }}
   - {{ name: vc-b, dns_label: {b_label}, destination: {{ name: kafka }} }}
 listeners:
   - name: a

@@ -139,6 +139,18 @@ pub fn kcat_ok(args: &[&str], stdin: Option<&str>) -> String {
 /// namespace, so test names resolve to loopback without touching the system's
 /// files.
 pub fn kcat_in(hosts: Option<&std::path::Path>, args: &[&str], stdin: Option<&str>) -> String {
+    let out = kcat_output(hosts, args, stdin);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "kcat {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// Runs kcat to completion, whatever its exit status (see [`kcat_in`]).
+pub fn kcat_output(hosts: Option<&std::path::Path>, args: &[&str], stdin: Option<&str>) -> Output {
     // kcat has no overall deadline of its own; a hang must fail the test.
     let mut command = match hosts {
         None => Command::new("timeout"),
@@ -167,14 +179,7 @@ pub fn kcat_in(hosts: Option<&std::path::Path>, args: &[&str], stdin: Option<&st
         .spawn()
         .expect("spawn kcat (installed by deploy/kafka-local.sh install)");
     feed(&mut child, stdin);
-    let out = child.wait_with_output().expect("wait for kcat");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "kcat {args:?} failed:\n{stdout}\n{stderr}"
-    );
-    stdout
+    child.wait_with_output().expect("wait for kcat")
 }
 
 fn feed(child: &mut std::process::Child, stdin: Option<&str>) {

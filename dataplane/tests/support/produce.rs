@@ -60,24 +60,46 @@ fn batch(value: &str) -> Bytes {
     out.freeze()
 }
 
-/// Produces one record on `conn` (connected to the topic's only broker).
-pub fn produce<S: Read + Write>(conn: &mut RawConn<S>, topic: &str, value: &str) {
+fn produce_request(topic: &str, value: &str, acks: i16) -> ProduceRequest {
     let partition = PartitionProduceData::default()
         .with_index(0)
         .with_records(Some(batch(value)));
     let topic = TopicProduceData::default()
         .with_name(topic_name(topic))
         .with_partition_data(vec![partition]);
-    let request = ProduceRequest::default()
-        .with_acks(-1)
+    ProduceRequest::default()
+        .with_acks(acks)
         .with_timeout_ms(30_000)
-        .with_topic_data(vec![topic]);
+        .with_topic_data(vec![topic])
+}
+
+/// One Produce request of one record with `acks` (1 or -1): the error code
+/// and message of its partition.
+pub fn produce_once<S: Read + Write>(
+    conn: &mut RawConn<S>,
+    topic: &str,
+    value: &str,
+    acks: i16,
+) -> (i16, String) {
+    let request = produce_request(topic, value, acks);
+    let response: ProduceResponse = conn.call(ApiKey::Produce, 9, &request);
+    let partition = &response.responses[0].partition_responses[0];
+    let message = partition.error_message.as_deref().unwrap_or("");
+    (partition.error_code, message.to_owned())
+}
+
+/// One Produce request with acks=0: nothing comes back.
+pub fn produce_unacknowledged<S: Read + Write>(conn: &mut RawConn<S>, topic: &str, value: &str) {
+    conn.send(ApiKey::Produce, 9, &produce_request(topic, value, 0));
+}
+
+/// Produces one record on `conn` (connected to the topic's only broker).
+pub fn produce<S: Read + Write>(conn: &mut RawConn<S>, topic: &str, value: &str) {
     // A topic just created can answer "not leader" until its leader has
     // loaded it; those errors are retriable, anything else fails the test.
     let mut last = 0;
     let answered = until_ok(Duration::from_secs(30), || {
-        let response: ProduceResponse = conn.call(ApiKey::Produce, 9, &request);
-        last = response.responses[0].partition_responses[0].error_code;
+        last = produce_once(conn, topic, value, -1).0;
         assert!(
             RETRIABLE.contains(&last) || last == 0,
             "produce {value:?}: error {last}"

@@ -65,6 +65,22 @@ impl<S: Read + Write> RawConn<S> {
         version: i16,
         request: &Req,
     ) -> Resp {
+        let correlation_id = self.send(api_key, version, request);
+        let mut response = self.read_frame();
+        let header =
+            ResponseHeader::decode(&mut response, api_key.response_header_version(version))
+                .unwrap();
+        assert_eq!(
+            header.correlation_id, correlation_id,
+            "response out of order"
+        );
+        Resp::decode(&mut response, version)
+            .unwrap_or_else(|e| panic!("decode {api_key:?} v{version}: {e}"))
+    }
+
+    /// Sends `request` without waiting for a response; returns its
+    /// correlation id.
+    pub fn send<Req: Encodable>(&mut self, api_key: ApiKey, version: i16, request: &Req) -> i32 {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;
         let header = RequestHeader::default()
@@ -81,16 +97,7 @@ impl<S: Read + Write> RawConn<S> {
         frame.extend_from_slice(&(body.len() as i32).to_be_bytes());
         frame.extend_from_slice(&body);
         self.send_bytes(&frame);
-        let mut response = self.read_frame();
-        let header =
-            ResponseHeader::decode(&mut response, api_key.response_header_version(version))
-                .unwrap();
-        assert_eq!(
-            header.correlation_id, correlation_id,
-            "response out of order"
-        );
-        Resp::decode(&mut response, version)
-            .unwrap_or_else(|e| panic!("decode {api_key:?} v{version}: {e}"))
+        correlation_id
     }
 
     pub fn read_frame(&mut self) -> Bytes {

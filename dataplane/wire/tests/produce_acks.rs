@@ -3,49 +3,15 @@
 mod common;
 
 use bytes::{BufMut, BytesMut};
-use common::s;
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{ApiKey, ProduceRequest, RequestHeader, TopicName, TransactionalId};
-use kafka_protocol::protocol::{Encodable, Message};
+use kafka_protocol::messages::ProduceRequest;
+use kafka_protocol::protocol::Message;
 use sluice_wire::header::peek_request_header;
 use sluice_wire::produce::produce_acks;
 use sluice_wire::WireError;
 
-/// A Produce request body (header included, no length prefix), encoded by
-/// kafka-protocol.
+/// One topic with one partition of 300 bytes of records.
 fn produce_request(v: i16, acks: i16, txn: Option<&str>, client_id: Option<&str>) -> Vec<u8> {
-    let mut header = RequestHeader::default()
-        .with_request_api_key(0)
-        .with_request_api_version(v)
-        .with_correlation_id(42)
-        .with_client_id(client_id.map(s));
-    let hv = ApiKey::Produce.request_header_version(v);
-    if hv >= 2 {
-        header = header.with_unknown_tagged_field(3, bytes::Bytes::from_static(b"hdr"));
-    }
-    let partition = PartitionProduceData::default()
-        .with_index(0)
-        .with_records(Some(bytes::Bytes::from(vec![0xee; 300])));
-    let mut topic = TopicProduceData::default().with_partition_data(vec![partition]);
-    topic = if v >= 13 {
-        topic.with_topic_id(uuid::Uuid::from_u128(5))
-    } else {
-        topic.with_name(TopicName(s("orders")))
-    };
-    let request = ProduceRequest::default()
-        .with_transactional_id(txn.map(|t| TransactionalId(s(t))))
-        .with_acks(acks)
-        .with_timeout_ms(30_000)
-        .with_topic_data(vec![topic]);
-    let mut out = BytesMut::new();
-    header.encode(&mut out, hv).unwrap();
-    request.encode(&mut out, v).unwrap();
-    let body = out.to_vec();
-    // The frame target reads a whole frame, length prefix included.
-    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&body);
-    common::save_seed("frame", &frame);
-    body
+    common::produce_request(v, acks, txn, client_id, &[&[300]])
 }
 
 /// Produce v0-v2 are gone from kafka-protocol 0.18 (and from Kafka 4), but

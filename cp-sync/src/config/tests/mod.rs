@@ -4,6 +4,7 @@ mod error_tests;
 mod mapping_tests;
 mod multi_error_tests;
 mod parse_tests;
+mod policy_tests;
 mod sni_tests;
 mod tls_error_tests;
 mod tls_tests;

@@ -77,6 +77,7 @@ fn validate_reports_code_built_configs_in_schema_order() {
             destination: Destination::new("nowhere"),
             authentication: vec![VirtualAuthentication::Anonymous],
             acl_mode: AclMode::EnforceOnGateway,
+            produce_policies: Vec::new(),
         }],
         listeners: vec![Listener {
             name: "l".to_owned(),

@@ -31,6 +31,7 @@ fn virtual_cluster(name: &str, label: &str, backend: &str) -> VirtualCluster {
         destination: Destination::new(backend),
         authentication: vec![VirtualAuthentication::Anonymous],
         acl_mode: AclMode::Passthrough,
+        produce_policies: Vec::new(),
     }
 }
 

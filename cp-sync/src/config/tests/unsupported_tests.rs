@@ -57,11 +57,6 @@ fn virtual_cluster_features_not_supported_yet() {
             "cluster_policies are not supported yet",
         ),
         (
-            "produce_policies: [{type: x}]",
-            "produce_policies",
-            "produce_policies are not supported yet",
-        ),
-        (
             "consume_policies: [{type: x}]",
             "consume_policies",
             "consume_policies are not supported yet",

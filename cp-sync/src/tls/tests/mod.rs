@@ -184,6 +184,7 @@ pub(super) fn config_with(servers: Vec<TlsServer>, backends: Vec<BackendTls>) ->
             destination: Destination::new("plain"),
             authentication: vec![VirtualAuthentication::Anonymous],
             acl_mode: Default::default(),
+            produce_policies: Vec::new(),
         }],
         listeners,
     }

@@ -111,10 +111,26 @@ impl<'a> Cursor<'a> {
         self.skip(len, what)
     }
 
+    /// A STRING / COMPACT_STRING's bytes (empty for null).
+    pub(crate) fn string_bytes(
+        &mut self,
+        flexible: bool,
+        what: &'static str,
+    ) -> WalkResult<&'a [u8]> {
+        let len = self.length(flexible, false, what)?;
+        self.take(len, what)
+    }
+
     /// A BYTES / COMPACT_BYTES (record data included), skipped by its length.
     pub(crate) fn bytes(&mut self, flexible: bool, what: &'static str) -> WalkResult<()> {
+        self.bytes_len(flexible, what).map(|_| ())
+    }
+
+    /// Like [`Cursor::bytes`], returning how many bytes were skipped.
+    pub(crate) fn bytes_len(&mut self, flexible: bool, what: &'static str) -> WalkResult<usize> {
         let len = self.length(flexible, true, what)?;
-        self.skip(len, what)
+        self.skip(len, what)?;
+        Ok(len)
     }
 
     /// Element count of an ARRAY / COMPACT_ARRAY. Every element takes at

@@ -213,3 +213,55 @@ pub fn assert_mutations_survive(key: ApiKey, version: i16, frame: &Bytes) {
         }
     }
 }
+
+/// A Produce request body (header included, no length prefix), encoded by
+/// kafka-protocol. Topic k is `topic-k` (topic id k + 5 from v13); each of
+/// its entries is a partition, numbered from 0, with that many bytes of
+/// records.
+pub fn produce_request(
+    v: i16,
+    acks: i16,
+    txn: Option<&str>,
+    client_id: Option<&str>,
+    topics: &[&[usize]],
+) -> Vec<u8> {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ProduceRequest, RequestHeader, TopicName, TransactionalId};
+
+    let mut header = RequestHeader::default()
+        .with_request_api_key(0)
+        .with_request_api_version(v)
+        .with_correlation_id(42)
+        .with_client_id(client_id.map(s));
+    let hv = ApiKey::Produce.request_header_version(v);
+    if hv >= 2 {
+        header = header.with_unknown_tagged_field(3, Bytes::from_static(b"hdr"));
+    }
+    let topic_data = topics.iter().enumerate().map(|(k, sizes)| {
+        let partitions = sizes.iter().enumerate().map(|(j, &size)| {
+            PartitionProduceData::default()
+                .with_index(j as i32)
+                .with_records(Some(Bytes::from(vec![0xee; size])))
+        });
+        let topic = TopicProduceData::default().with_partition_data(partitions.collect());
+        if v >= 13 {
+            topic.with_topic_id(uuid::Uuid::from_u128(k as u128 + 5))
+        } else {
+            topic.with_name(TopicName(s(&format!("topic-{k}"))))
+        }
+    });
+    let request = ProduceRequest::default()
+        .with_transactional_id(txn.map(|t| TransactionalId(s(t))))
+        .with_acks(acks)
+        .with_timeout_ms(30_000)
+        .with_topic_data(topic_data.collect());
+    let mut out = BytesMut::new();
+    header.encode(&mut out, hv).unwrap();
+    request.encode(&mut out, v).unwrap();
+    let body = out.to_vec();
+    // The frame target reads a whole frame, length prefix included.
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    save_seed("frame", &frame);
+    body
+}

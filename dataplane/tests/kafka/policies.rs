@@ -1,0 +1,134 @@
+//! Produce policies enforced in front of the real cluster, as Kafka's Java
+//! producer and librdkafka see them: POLICY_VIOLATION with the reason, and
+//! nothing written.
+
+use crate::clients::create_topic;
+use crate::support::gateway::{port_mapping_config, Gateway};
+use crate::support::kafka::{kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE};
+use crate::support::ports;
+use crate::support::produce::produce_unacknowledged;
+use crate::support::raw::RawConn;
+use crate::Env;
+
+const POLICIES: &str = "    produce_policies:
+      - { type: produce_limits, config: { min_acks: all } }
+      - { type: produce_limits, config: { max_batch_bytes: 20000 } }
+";
+
+fn gateway_with_policies(env: &Env) -> Gateway {
+    let first = ports::free_port_block(5);
+    let config = port_mapping_config(&env.cluster.bootstrap, first, 5, NODE_ID_BASE);
+    let config = config.replacen(
+        "    dns_label: vc\n",
+        &format!("    dns_label: vc\n{POLICIES}"),
+        1,
+    );
+    assert!(config.contains("produce_limits"), "{config}");
+    Gateway::start(&config, first, &["--shards", "2", "--no-pin"])
+}
+
+fn java_produce(gw: &str, topic: &str, acks: &str, values: &str) -> String {
+    let out = tool(
+        "kafka-console-producer",
+        &[
+            "--bootstrap-server",
+            gw,
+            "--topic",
+            topic,
+            "--producer-property",
+            &format!("acks={acks}"),
+        ],
+        Some(values),
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn kcat_produce(gw: &str, topic: &str, acks: &str, values: &str) -> String {
+    let acks = format!("acks={acks}");
+    let out = kcat_output(
+        None,
+        &["-b", gw, "-P", "-t", topic, "-X", &acks],
+        Some(values),
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn produce_policies_refuse_with_policy_violation(env: &Env) {
+    let gw = gateway_with_policies(env);
+    let bootstrap = gw.bootstrap();
+    let topic = "policy-guarded";
+    create_topic(&bootstrap, topic);
+
+    let output = java_produce(&bootstrap, topic, "1", "java-acks-1\n");
+    assert!(output.contains("PolicyViolationException"), "{output}");
+    assert!(
+        output.contains("acks=1 is below the virtual cluster's min_acks all"),
+        "{output}"
+    );
+    let output = kcat_produce(&bootstrap, topic, "1", "kcat-acks-1\n");
+    assert!(output.contains("Policy violation"), "{output}");
+    let large = format!("{}\n", "x".repeat(30_000));
+    let output = kcat_produce(&bootstrap, topic, "all", &large);
+    assert!(output.contains("Policy violation"), "{output}");
+
+    java_produce(&bootstrap, topic, "all", "java-acks-all\n");
+    kcat_ok(
+        &["-b", &bootstrap, "-P", "-t", topic, "-X", "acks=all"],
+        Some("kcat-acks-all\n"),
+    );
+
+    // acks=0 expects no answer, so the refusal closes the connection.
+    let mut raw = RawConn::connect(&bootstrap);
+    produce_unacknowledged(&mut raw, topic, "raw-acks-0");
+    assert!(
+        raw.closed_by_peer(),
+        "acks=0 produce left the connection open"
+    );
+    gw.wait_log_line(
+        &[
+            "connection closed",
+            "reason_code=\"policy_refused\"",
+            "acks=0",
+        ],
+        std::time::Duration::from_secs(30),
+    );
+
+    let consumed = tool_ok(
+        "kafka-console-consumer",
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--timeout-ms",
+            "30000",
+        ],
+        None,
+    );
+    let mut got: Vec<&str> = consumed.lines().collect();
+    got.sort_unstable();
+    assert_eq!(got, ["java-acks-all", "kcat-acks-all"]);
+    // Nothing refused was written: the end offsets add up to the two records.
+    let offsets = tool_ok(
+        "kafka-get-offsets",
+        &[
+            "--bootstrap-server",
+            &env.cluster.bootstrap,
+            "--topic",
+            topic,
+        ],
+        None,
+    );
+    let total: i64 = offsets
+        .lines()
+        .filter_map(|l| l.rsplit(':').next()?.trim().parse::<i64>().ok())
+        .sum();
+    assert_eq!(total, 2, "{offsets}");
+}
