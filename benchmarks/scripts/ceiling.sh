@@ -44,43 +44,10 @@ EOF
 }
 
 ROUNDS=5 DURATION=3 WARMUP=1 RESULTS=""
-while (($#)); do
-  case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
-  case "$1" in
-    --rounds) ROUNDS="$2" ;;
-    --duration) DURATION="$2" ;;
-    --warmup) WARMUP="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
-
-# Ports: responder A (1), sluice (2), responder B / relay (1).
-pick_ports 4
-RA=$PORT_BASE SP=$((PORT_BASE + 1)) RB=$((PORT_BASE + 3))
-start_bg responder-a "$CPU_RESPONDER" "$RESULTS/logs/responder-a.log" \
-  "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
-start_bg responder-b "$CPU_RESPONDER" "$RESULTS/logs/responder-b.log" \
-  "$BENCH_BIN" responder --listen "127.0.0.1:$RB" --advertised-host 127.0.0.2 --quiet
-start_bg relay "$CPU_PROXY" "$RESULTS/logs/relay.log" \
-  "$BENCH_BIN" relay --listen "127.0.0.2:$RB" --to "127.0.0.1:$RB" --cpus "$CPU_PROXY" --quiet
-RELAY_PID="$BG_PID"
-write_sluice_config "$RESULTS/sluice.yaml" "127.0.0.1:$RA" "$SP" 1
-start_sluice "$RESULTS/sluice.yaml"
-for a in "127.0.0.1:$RA" "127.0.0.1:$SP" "127.0.0.2:$RB"; do
-  wait_ready "$a" || die "$a does not answer"
-done
-targets=(--target "direct=127.0.0.1:$RA" --target "sluice=127.0.0.1:$SP,pid=$SLUICE_PID"
-  --target "relay=127.0.0.2:$RB,pid=$RELAY_PID")
+table_option() { rounds_option "$@"; }
+parse_options "$@"
+prepare_run
+start_relay_targets "$RESULTS/sluice.yaml"
 
 wait_quiet
 write_meta "{\"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP}"
@@ -88,7 +55,7 @@ run() {
   local name="$1"
   shift
   log "compare $name"
-  bench compare --rounds "$ROUNDS" --pause 0.5 -q "${targets[@]}" --json "$RESULTS/$name.json" \
+  bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" --json "$RESULTS/$name.json" \
     "$@" --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/$name.txt"
 }
 run produce-1mib produce --topic bench --record-size 65536 --records-per-batch 16 \

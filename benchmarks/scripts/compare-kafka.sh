@@ -37,66 +37,25 @@ EOF
 }
 
 ROUNDS=5 DURATION=3 WARMUP=1 TARGETS="direct,sluice,kroxylicious,kafka-proxy" RESULTS=""
-while (($#)); do
-  case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
-  case "$1" in
-    --rounds) ROUNDS="$2" ;;
-    --duration) DURATION="$2" ;;
-    --warmup) WARMUP="$2" ;;
-    --targets) TARGETS="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
-
-# Ports: Kafka 2, sluice 2, kroxylicious 2, kafka-proxy 1.
-pick_ports 8
-start_kafka "$RESULTS/kafka" "$PORT_BASE"
-create_kafka_topic bench-produce 6
-create_kafka_topic bench-consume 6
-
-args=(--target "direct=$KAFKA_BOOTSTRAP")
-for t in ${TARGETS//,/ }; do
-  case "$t" in
-    direct) ;;
-    sluice)
-      write_sluice_config "$RESULTS/sluice.yaml" "$KAFKA_BOOTSTRAP" $((PORT_BASE + 2)) 1
-      start_sluice "$RESULTS/sluice.yaml"
-      wait_ready "127.0.0.1:$((PORT_BASE + 2))" || die "no Metadata through sluice"
-      args+=(--target "sluice=127.0.0.1:$((PORT_BASE + 2)),pid=$SLUICE_PID") ;;
-    kroxylicious)
-      start_peer kroxylicious "$KAFKA_BOOTSTRAP" $((PORT_BASE + 4))
-      args+=(--target "kroxylicious=$PEER_ADDR,pid=$PEER_PID") ;;
-    kafka-proxy)
-      start_peer kafka-proxy "$KAFKA_BOOTSTRAP" $((PORT_BASE + 6))
-      args+=(--target "kafka-proxy=$PEER_ADDR,pid=$PEER_PID") ;;
-    *) die "unknown target $t" ;;
-  esac
-done
+table_option() { kafka_targets_option "$@"; }
+parse_options "$@"
+prepare_run
+start_kafka_targets "$TARGETS" bench-produce bench-consume
 
 # The consume topic: ~600 MB written once, read again and again (rewind).
 log "filling bench-consume"
 bench produce --bootstrap "$KAFKA_BOOTSTRAP" --topic bench-consume --duration 4 --warmup 0 -q \
   >"$RESULTS/logs/fill.txt"
 
-warm_up "${args[@]}"
+warm_up "${TARGET_ARGS[@]}"
 wait_quiet
 write_meta "{\"workload\": \"produce and consume\", \"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP}"
-log "compare produce: ${args[*]}"
-bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/produce.json" \
+log "compare produce: ${TARGET_ARGS[*]}"
+bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" --json "$RESULTS/produce.json" \
   produce --topic bench-produce --record-size 1024 --records-per-batch 16 --acks -1 \
   --connections 2 --pipeline 5 --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/produce.txt"
 log "compare consume"
-bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/consume.json" \
+bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" --json "$RESULTS/consume.json" \
   consume --topic bench-consume --max-wait-ms 100 --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/consume.txt"
 python3 "$TABLES_PY" compare-kafka "$RESULTS"
 log "results in $RESULTS"

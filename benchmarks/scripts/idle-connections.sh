@@ -30,25 +30,16 @@ EOF
 }
 
 CONNECTIONS=10000 SETTLE=2 RESULTS="" SLUICE_ARGS=""
-while (($#)); do
-  case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
+table_option() {
   case "$1" in
     --connections) CONNECTIONS="$2" ;;
     --settle) SETTLE="$2" ;;
     --sluice-args) SLUICE_ARGS="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
+    *) return 1 ;;
   esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
+}
+parse_options "$@"
+prepare_run
 
 # Descriptors: sluice 2 per connection plus its own, so ask for 2N + 1024;
 # root may raise the hard limit up to fs.nr_open.
@@ -64,12 +55,10 @@ log "open-file limit $NOFILE"
 
 pick_ports 3
 RA=$PORT_BASE SP=$((PORT_BASE + 1))
-start_bg responder "$CPU_RESPONDER" "$RESULTS/logs/responder.log" \
-  "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
+start_responder responder "$RA"
 write_sluice_config "$RESULTS/sluice.yaml" "127.0.0.1:$RA" "$SP" 1
 read -r -a extra <<<"$SLUICE_ARGS"
-start_sluice "$RESULTS/sluice.yaml" "${extra[@]}"
-wait_ready "127.0.0.1:$SP" || die "no answer through sluice"
+start_sluice_ready "$RESULTS/sluice.yaml" "$SP" "${extra[@]}"
 
 wait_quiet
 write_meta "{\"settle\": $SETTLE, \"nofile\": $NOFILE, \"connections\": $CONNECTIONS, \"note\": \"$NOTE\", \"sluice_args\": \"$SLUICE_ARGS\"}"

@@ -37,55 +37,21 @@ EOF
 
 ROUNDS=5 DURATION=4 WARMUP=1 MAX_RUNS=3 FRACTION=0.5 RESULTS="" RESPONDER=1
 TARGETS="direct,sluice,kroxylicious,kafka-proxy"
-while (($#)); do
+table_flag() { [[ "$1" == --no-responder ]] && RESPONDER=0; }
+table_option() {
   case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-    --no-responder) RESPONDER=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
-  case "$1" in
-    --rounds) ROUNDS="$2" ;;
-    --duration) DURATION="$2" ;;
-    --warmup) WARMUP="$2" ;;
     --max-runs) MAX_RUNS="$2" ;;
     --fraction) FRACTION="$2" ;;
-    --targets) TARGETS="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
+    *) kafka_targets_option "$@" ;;
   esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
-
-pick_ports 8
-start_kafka "$RESULTS/kafka" "$PORT_BASE"
-create_kafka_topic bench-latency 6
-args=(--target "direct=$KAFKA_BOOTSTRAP")
-for t in ${TARGETS//,/ }; do
-  case "$t" in
-    direct) ;;
-    sluice)
-      write_sluice_config "$RESULTS/sluice.yaml" "$KAFKA_BOOTSTRAP" $((PORT_BASE + 2)) 1
-      start_sluice "$RESULTS/sluice.yaml"
-      wait_ready "127.0.0.1:$((PORT_BASE + 2))" || die "no Metadata through sluice"
-      args+=(--target "sluice=127.0.0.1:$((PORT_BASE + 2)),pid=$SLUICE_PID") ;;
-    kroxylicious)
-      start_peer kroxylicious "$KAFKA_BOOTSTRAP" $((PORT_BASE + 4))
-      args+=(--target "kroxylicious=$PEER_ADDR,pid=$PEER_PID") ;;
-    kafka-proxy)
-      start_peer kafka-proxy "$KAFKA_BOOTSTRAP" $((PORT_BASE + 6))
-      args+=(--target "kafka-proxy=$PEER_ADDR,pid=$PEER_PID") ;;
-    *) die "unknown target $t" ;;
-  esac
-done
+}
+parse_options "$@"
+prepare_run
+start_kafka_targets "$TARGETS" bench-latency
 produce=(produce --topic bench-latency --record-size 1024 --records-per-batch 16 --acks -1
   --connections 2 --pipeline 5)
 
-warm_up "${args[@]}"
+warm_up "${TARGET_ARGS[@]}"
 wait_quiet
 rates=()
 for ((i = 1; i <= MAX_RUNS; i++)); do
@@ -97,7 +63,7 @@ MAX_RATE="$(printf '%s\n' "${rates[@]}" | sort -g | awk '{v[NR]=$1} END {print (
 RATE="$(awk -v m="$MAX_RATE" -v f="$FRACTION" 'BEGIN {printf "%.0f", m * f}')"
 log "max direct rate $MAX_RATE records/s (runs: ${rates[*]}); measuring at $RATE"
 write_meta "{\"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP, \"max_rate\": $MAX_RATE, \"max_runs\": $MAX_RUNS, \"rate\": $RATE, \"fraction\": $FRACTION}"
-bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/half-rate.json" \
+bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" --json "$RESULTS/half-rate.json" \
   "${produce[@]}" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/half-rate.txt"
 
 # The same open-loop produce against the responder (not Kafka), so the
@@ -105,23 +71,9 @@ bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/ha
 # (1 shard) and the plain relay, at the same offered rate.
 if ((RESPONDER)); then
   stop_bg sluice
-  pick_ports 4
-  RA=$PORT_BASE SP=$((PORT_BASE + 1)) RB=$((PORT_BASE + 3))
-  start_bg responder-a "$CPU_RESPONDER" "$RESULTS/logs/responder-a.log" \
-    "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
-  start_bg responder-b "$CPU_RESPONDER" "$RESULTS/logs/responder-b.log" \
-    "$BENCH_BIN" responder --listen "127.0.0.1:$RB" --advertised-host 127.0.0.2 --quiet
-  start_bg relay "$CPU_PROXY" "$RESULTS/logs/relay.log" \
-    "$BENCH_BIN" relay --listen "127.0.0.2:$RB" --to "127.0.0.1:$RB" --cpus "$CPU_PROXY" --quiet
-  RELAY_PID="$BG_PID"
-  write_sluice_config "$RESULTS/sluice-responder.yaml" "127.0.0.1:$RA" "$SP" 1
-  start_sluice "$RESULTS/sluice-responder.yaml"
-  for a in "127.0.0.1:$RA" "127.0.0.1:$SP" "127.0.0.2:$RB"; do
-    wait_ready "$a" || die "$a does not answer"
-  done
+  start_relay_targets "$RESULTS/sluice-responder.yaml"
   log "responder (not Kafka): direct, sluice, relay at $RATE records/s"
-  bench compare --rounds "$ROUNDS" --pause 0.5 -q --target "direct=127.0.0.1:$RA" \
-    --target "sluice=127.0.0.1:$SP,pid=$SLUICE_PID" --target "relay=127.0.0.2:$RB,pid=$RELAY_PID" \
+  bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" \
     --json "$RESULTS/responder-half-rate.json" produce --topic bench --record-size 1024 \
     --records-per-batch 16 --connections 2 --pipeline 5 --rate "$RATE" \
     --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/responder-half-rate.txt"

@@ -38,24 +38,10 @@ EOF
 }
 
 DURATION=6 PERF_CLOCK=0 RESULTS=""
-while (($#)); do
-  case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-    --perf-clock) PERF_CLOCK=1; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
-  case "$1" in
-    --duration) DURATION="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
+table_flag() { [[ "$1" == --perf-clock ]] && PERF_CLOCK=1; }
+table_option() { [[ "$1" == --duration ]] && DURATION="$2"; }
+parse_options "$@"
+prepare_run
 
 if perf stat -e instructions true 2>&1 | grep -q 'not supported\|not counted' || ! command -v perf >/dev/null; then
   PROFILER=callgrind
@@ -67,8 +53,7 @@ log "profiler: $PROFILER"
 
 pick_ports 7
 RA=$PORT_BASE SP=$((PORT_BASE + 1)) KP=$((PORT_BASE + 3)) SKP=$((PORT_BASE + 5))
-start_bg responder "$CPU_RESPONDER" "$RESULTS/logs/responder.log" \
-  "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
+start_responder responder "$RA"
 write_sluice_config "$RESULTS/sluice.yaml" "127.0.0.1:$RA" "$SP" 1
 start_kafka "$RESULTS/kafka" "$KP"
 create_kafka_topic bench-profile 6

@@ -35,28 +35,15 @@ EOF
 
 FRACTIONS="0.1,0.3,0.5,0.7,0.85,1.0,1.2" ROUNDS=1 DURATION=3 WARMUP=1 RESULTS=""
 TARGETS="direct,sluice,kroxylicious,kafka-proxy" PLOTS="$ROOT/benchmarks/plots"
-while (($#)); do
-  case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
+table_option() {
   case "$1" in
     --fractions) FRACTIONS="$2" ;;
-    --rounds) ROUNDS="$2" ;;
-    --duration) DURATION="$2" ;;
-    --warmup) WARMUP="$2" ;;
-    --targets) TARGETS="$2" ;;
     --plots-dir) PLOTS="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
+    *) kafka_targets_option "$@" ;;
   esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs"
-install_traps
-ensure_binaries
+}
+parse_options "$@"
+prepare_run
 
 # matplotlib first: a missing package should fail before minutes of runs.
 VENV="$CACHE_DIR/venv-plot"
@@ -66,31 +53,11 @@ if ! "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet matplotlib >&2
 fi
 
-pick_ports 8
-start_kafka "$RESULTS/kafka" "$PORT_BASE"
-create_kafka_topic bench-sweep 6
-args=(--target "direct=$KAFKA_BOOTSTRAP")
-for t in ${TARGETS//,/ }; do
-  case "$t" in
-    direct) ;;
-    sluice)
-      write_sluice_config "$RESULTS/sluice.yaml" "$KAFKA_BOOTSTRAP" $((PORT_BASE + 2)) 1
-      start_sluice "$RESULTS/sluice.yaml"
-      wait_ready "127.0.0.1:$((PORT_BASE + 2))" || die "no Metadata through sluice"
-      args+=(--target "sluice=127.0.0.1:$((PORT_BASE + 2)),pid=$SLUICE_PID") ;;
-    kroxylicious)
-      start_peer kroxylicious "$KAFKA_BOOTSTRAP" $((PORT_BASE + 4))
-      args+=(--target "kroxylicious=$PEER_ADDR,pid=$PEER_PID") ;;
-    kafka-proxy)
-      start_peer kafka-proxy "$KAFKA_BOOTSTRAP" $((PORT_BASE + 6))
-      args+=(--target "kafka-proxy=$PEER_ADDR,pid=$PEER_PID") ;;
-    *) die "unknown target $t" ;;
-  esac
-done
+start_kafka_targets "$TARGETS" bench-sweep
 produce=(produce --topic bench-sweep --record-size 1024 --records-per-batch 16 --acks -1
   --connections 2 --pipeline 5)
 
-warm_up "${args[@]}"
+warm_up "${TARGET_ARGS[@]}"
 wait_quiet
 bench "${produce[@]}" --bootstrap "$KAFKA_BOOTSTRAP" --duration "$DURATION" --warmup "$WARMUP" -q \
   --json "$RESULTS/max-rate.json" >"$RESULTS/logs/max-rate.txt"
@@ -100,7 +67,7 @@ write_meta "{\"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP, 
 for f in ${FRACTIONS//,/ }; do
   rate="$(awk -v m="$MAX_RATE" -v f="$f" 'BEGIN {printf "%.0f", m * f}')"
   log "offered $rate records/s ($f x max)"
-  bench compare --rounds "$ROUNDS" --pause 0.5 -q "${args[@]}" --json "$RESULTS/rate-$rate.json" \
+  bench compare --rounds "$ROUNDS" --pause 0.5 -q "${TARGET_ARGS[@]}" --json "$RESULTS/rate-$rate.json" \
     "${produce[@]}" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" >"$RESULTS/logs/rate-$rate.txt"
 done
 python3 "$TABLES_PY" sweep "$RESULTS"

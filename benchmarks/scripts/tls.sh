@@ -36,26 +36,14 @@ EOF
 }
 
 ROUNDS=5 DURATION=3 WARMUP=1 HS_CONNECTIONS=16 RESULTS=""
-while (($#)); do
+table_option() {
   case "$1" in
-    -h | --help) usage; exit 0 ;;
-    --no-wait) QUIET_WAIT=0; shift; continue ;;
-  esac
-  [[ $# -ge 2 ]] || die "option $1 needs a value"
-  case "$1" in
-    --rounds) ROUNDS="$2" ;;
-    --duration) DURATION="$2" ;;
-    --warmup) WARMUP="$2" ;;
     --handshake-connections) HS_CONNECTIONS="$2" ;;
-    --results-dir) RESULTS="$2" ;;
-    *) die "unknown option $1 (see --help)" ;;
+    *) rounds_option "$@" ;;
   esac
-  shift 2
-done
-RESULTS="$(realpath -m -- "${RESULTS:-$(default_results)}")"
-mkdir -p "$RESULTS/logs" "$RESULTS/tls"
-install_traps
-ensure_binaries
+}
+parse_options "$@"
+prepare_run tls
 
 # A throwaway CA and a server certificate for 127.0.0.1 (the address the
 # tool connects to; sluice advertises it) and localhost.
@@ -70,11 +58,9 @@ openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcrea
 
 pick_ports 5
 RA=$PORT_BASE SP=$((PORT_BASE + 1)) TP=$((PORT_BASE + 3))
-start_bg responder "$CPU_RESPONDER" "$RESULTS/logs/responder.log" \
-  "$BENCH_BIN" responder --listen "127.0.0.1:$RA" --quiet
+start_responder responder "$RA"
 write_sluice_config "$RESULTS/sluice.yaml" "127.0.0.1:$RA" "$SP" 1 "$T/server.pem" "$T/server.key" "$TP"
-start_sluice "$RESULTS/sluice.yaml"
-wait_ready "127.0.0.1:$SP" || die "no answer through sluice"
+start_sluice_ready "$RESULTS/sluice.yaml" "$SP"
 
 wait_quiet
 write_meta "{\"rounds\": $ROUNDS, \"duration\": $DURATION, \"warmup\": $WARMUP, \"handshake_connections\": $HS_CONNECTIONS}"
