@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// Size of each socket read, in bytes.
     #[arg(long, default_value_t = 64 * 1024, env = "SLUICE_READ_CHUNK_BYTES")]
     pub read_chunk_bytes: usize,
+    /// Responses at least this large are forwarded while they arrive
+    /// instead of whole; 0 turns that off.
+    #[arg(long, default_value_t = 128 * 1024, env = "SLUICE_CUT_THROUGH_BYTES")]
+    pub cut_through_bytes: usize,
     /// Timeout for connecting to a backend broker, in milliseconds.
     #[arg(long, default_value_t = 5_000, env = "SLUICE_CONNECT_TIMEOUT_MS")]
     pub connect_timeout_ms: u64,
@@ -123,6 +127,10 @@ fn run_options(args: RunArgs) -> RunOptions {
         max_inflight: args.max_inflight.max(1),
         max_connections: args.max_connections_per_shard,
         read_chunk: args.read_chunk_bytes.max(4096),
+        cut_through: match args.cut_through_bytes {
+            0 => usize::MAX,
+            n => n,
+        },
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         broker_wait: Duration::from_millis(args.broker_wait_ms),
         metrics: args.observability.metrics,

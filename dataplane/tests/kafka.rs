@@ -20,6 +20,8 @@ mod lifecycle;
 mod observability;
 #[path = "kafka/policies.rs"]
 mod policies;
+#[path = "kafka/streaming.rs"]
+mod streaming;
 mod support;
 
 use support::gateway::Gateway;
@@ -73,6 +75,10 @@ fn main() {
         (
             "observability_readiness_drops_while_draining",
             observability::readiness_drops_while_draining,
+        ),
+        (
+            "large_fetch_responses_pass_while_arriving",
+            streaming::large_fetch_responses_pass_while_arriving,
         ),
         (
             "produce_policies_refuse_with_policy_violation",

@@ -24,6 +24,17 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
+/// How the next frame starts.
+pub enum FrameStart {
+    /// All of it is buffered.
+    Whole(Bytes),
+    /// A frame of this many bytes (length prefix included) that is not all
+    /// here yet; at least its prefix and the 4 bytes after it are buffered.
+    Large(usize),
+    /// Clean end of stream at a frame boundary.
+    Closed,
+}
+
 /// The limits one side of a connection is read with.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameLimits {
@@ -87,6 +98,55 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 };
             }
         }
+    }
+
+    /// Like [`FrameReader::next_frame`], but a frame of at least `large`
+    /// bytes is announced as soon as its start is here, so that it can be
+    /// forwarded while the rest arrives (with [`FrameReader::data`],
+    /// [`FrameReader::take`] and [`FrameReader::read_more`]).
+    pub async fn next_frame_or_large(&mut self, large: usize) -> Result<FrameStart, ReadError> {
+        loop {
+            let lim = self.limits;
+            let detect = self.first && self.detect_foreign;
+            let wanted = frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)?;
+            if let Some(frame) = self.buffered_frame()? {
+                return Ok(FrameStart::Whole(frame));
+            }
+            let read = match wanted {
+                Some(len) if len >= large && self.buf.len() >= 8 => {
+                    self.first = false;
+                    return Ok(FrameStart::Large(len));
+                }
+                // A large frame is read a chunk at a time from here on.
+                Some(len) if len >= large => self.fill(None).await?,
+                _ => self.fill(wanted).await?,
+            };
+            if read == 0 {
+                return match (self.buf.len(), wanted) {
+                    (0, _) => Ok(FrameStart::Closed),
+                    (buffered, expected) => Err(ReadError::Truncated {
+                        buffered,
+                        expected: expected.unwrap_or(4),
+                    }),
+                };
+            }
+        }
+    }
+
+    /// The bytes received and not yet taken.
+    pub fn data(&self) -> &[u8] {
+        self.buf.data()
+    }
+
+    /// The first `n` buffered bytes (at most what is buffered), as a view
+    /// of the memory they were read into.
+    pub fn take(&mut self, n: usize) -> Bytes {
+        self.buf.split_frame(n)
+    }
+
+    /// One more read, a chunk long; 0 at end of stream.
+    pub async fn read_more(&mut self) -> Result<usize, ReadError> {
+        self.fill(None).await
     }
 
     /// A complete frame if one is already buffered; never reads.

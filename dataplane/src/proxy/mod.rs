@@ -3,6 +3,7 @@
 
 mod accept;
 mod batch;
+mod cut_through;
 mod error;
 mod fifo;
 mod frames;

@@ -16,12 +16,14 @@ use sluice_wire::rewrite::{
     api_versions_unsupported_response, max_api_versions_version, response_needs_inspection,
     rewrite_response, BrokerAddressMap, Rewritten,
 };
+use sluice_wire::stream::{stream_plan, StreamPlan};
 use tracing::{debug, trace, warn};
 
 use super::batch::Batch;
+use super::cut_through::{forward_large, LargeResponse};
 use super::error::ConnError;
 use super::fifo::{FifoReceiver, FifoSender};
-use super::frames::FrameReader;
+use super::frames::{FrameReader, FrameStart};
 use super::halves::{ReadHalf, WriteHalf};
 use crate::metrics::Meter;
 use crate::policy::{ClusterPolicies, PolicyView, ProduceVerdict};
@@ -176,7 +178,13 @@ pub async fn pump_responses(
     stats: &ConnStats,
     meter: &Meter,
 ) -> Result<(), ConnError> {
-    let mut warned_unmapped = false;
+    let mut side = ResponseSide {
+        ctx,
+        brokers,
+        stats,
+        meter,
+        warned_unmapped: false,
+    };
     let mut batch = Batch::default();
     loop {
         if !inflight.has_queued() {
@@ -185,54 +193,113 @@ pub async fn pump_responses(
         let Some(entry) = next_entry(&inflight, upstream).await? else {
             break;
         };
-        let (header, sent) = match entry {
+        match entry {
             InFlight::Local(api_key, answer) => {
                 batch
                     .push(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
                 meter.response(api_key, answer.len(), None, None);
-                continue;
             }
-            InFlight::Backend(header, sent) => (header, sent),
-        };
-        let frame = next_response(upstream, &mut batch, client, stats).await?;
-        let read_at = meter.now();
-        add(&stats.bytes_from_backend, frame.len());
-        let out = answer_for(ctx, &header, frame, brokers, &mut warned_unmapped)?;
-        batch
-            .push(client, &out)
-            .await
-            .map_err(ConnError::ClientIo)?;
-        meter.response(header.api_key, out.len(), sent, read_at);
-        stats
-            .outstanding
-            .set(stats.outstanding.get().saturating_sub(1));
-        ctx.inflight_finished();
+            InFlight::Backend(header, sent) => {
+                side.relay(upstream, client, &mut batch, &header, sent)
+                    .await?;
+            }
+        }
     }
     batch.flush(client).await.map_err(ConnError::ClientIo)
 }
 
+/// What the response direction needs besides its two streams.
+struct ResponseSide<'a> {
+    ctx: &'a ShardContext,
+    brokers: &'a dyn BrokerAddressMap,
+    stats: &'a ConnStats,
+    meter: &'a Meter,
+    /// Unmapped brokers are logged once per connection.
+    warned_unmapped: bool,
+}
+
+impl ResponseSide<'_> {
+    /// Passes the backend's response to `header` on to the client: whole
+    /// (inspected, rewritten where needed, batched) or, when large, while
+    /// it arrives.
+    async fn relay(
+        &mut self,
+        upstream: &mut FrameReader<ReadHalf>,
+        client: &mut WriteHalf,
+        batch: &mut Batch,
+        header: &RequestHeader,
+        sent: Option<Instant>,
+    ) -> Result<(), ConnError> {
+        let (key, version) = (header.api_key, header.api_version);
+        let plan = stream_plan(key, version, response_needs_inspection(key, version));
+        let large = match plan {
+            StreamPlan::Whole => usize::MAX,
+            _ => self.ctx.settings.cut_through,
+        };
+        let start = next_response(upstream, batch, client, large).await?;
+        let read_at = self.meter.now();
+        let len = match start {
+            FrameStart::Whole(frame) => {
+                add(&self.stats.bytes_from_backend, frame.len());
+                let out = answer_for(
+                    self.ctx,
+                    header,
+                    frame,
+                    self.brokers,
+                    &mut self.warned_unmapped,
+                )?;
+                batch
+                    .push(client, &out)
+                    .await
+                    .map_err(ConnError::ClientIo)?;
+                out.len()
+            }
+            FrameStart::Large(len) => {
+                add(&self.stats.bytes_from_backend, len);
+                let response = LargeResponse { header, len, plan };
+                forward_large(
+                    upstream,
+                    client,
+                    response,
+                    self.brokers,
+                    &mut self.warned_unmapped,
+                )
+                .await?;
+                len
+            }
+            FrameStart::Closed => {
+                return Err(ConnError::BackendClosed(self.stats.outstanding.get()));
+            }
+        };
+        self.meter.response(key, len, sent, read_at);
+        let outstanding = &self.stats.outstanding;
+        outstanding.set(outstanding.get().saturating_sub(1));
+        self.ctx.inflight_finished();
+        Ok(())
+    }
+}
+
 /// The backend's next response: already buffered, or read after sending
-/// the client what is batched (it may be waiting for it).
+/// the client what is batched (it may be waiting for it). A response of at
+/// least `large` bytes is announced once its start is here.
 async fn next_response(
     upstream: &mut FrameReader<ReadHalf>,
     batch: &mut Batch,
     client: &mut WriteHalf,
-    stats: &ConnStats,
-) -> Result<Bytes, ConnError> {
+    large: usize,
+) -> Result<FrameStart, ConnError> {
     if let Some(frame) = upstream
         .buffered_frame()
         .map_err(ConnError::from_backend_read)?
     {
-        return Ok(frame);
+        return Ok(FrameStart::Whole(frame));
     }
+    // Everything batched goes out before waiting, and before a large
+    // response is passed on by itself.
     batch.flush(client).await.map_err(ConnError::ClientIo)?;
-    match upstream.next_frame().await {
-        Ok(Some(frame)) => Ok(frame),
-        Ok(None) => Err(ConnError::BackendClosed(stats.outstanding.get())),
-        Err(e) => Err(ConnError::from_backend_read(e)),
-    }
+    (upstream.next_frame_or_large(large).await).map_err(ConnError::from_backend_read)
 }
 
 /// The next FIFO entry; while none is pending, also watches the backend so

@@ -25,6 +25,8 @@ pub struct ShardSettings {
     pub max_inflight: usize,
     pub max_connections: usize,
     pub read_chunk: usize,
+    /// Responses of at least this many bytes are forwarded as they arrive.
+    pub cut_through: usize,
     pub connect_timeout: Duration,
     /// How long a new connection waits for an unknown broker to be discovered.
     pub broker_wait: Duration,

@@ -11,5 +11,6 @@ pub mod frame;
 pub mod header;
 pub mod produce;
 pub mod rewrite;
+pub mod stream;
 
 pub use error::WireError;

@@ -11,7 +11,7 @@ use super::tagged_walk::{Cursor, WalkResult};
 use super::{BrokerAddressMap, RewriteOutcome};
 use crate::WireError;
 
-pub(super) const FIRST_NODE_ENDPOINTS: i16 = 16;
+pub(crate) const FIRST_NODE_ENDPOINTS: i16 = 16;
 const FIRST_FLEXIBLE: i16 = 12;
 /// v13 (KIP-516) names topics by topic_id instead of name.
 const FIRST_TOPIC_ID: i16 = 13;
@@ -59,6 +59,13 @@ pub(super) fn walk(c: &mut Cursor<'_>, version: i16) -> WalkResult<bool> {
 }
 
 fn walk_partition(c: &mut Cursor<'_>, version: i16) -> WalkResult<()> {
+    let records = walk_partition_head(c, version)?;
+    c.skip(records, "records")?;
+    walk_partition_tags(c, version)
+}
+
+/// A partition up to its record data; returns the records' length.
+pub(crate) fn walk_partition_head(c: &mut Cursor<'_>, version: i16) -> WalkResult<usize> {
     let flex = version >= FIRST_FLEXIBLE;
     // partition_index, error_code, high_watermark, last_stable_offset
     c.skip(4 + 2 + 8 + 8, "partition data")?;
@@ -72,8 +79,12 @@ fn walk_partition(c: &mut Cursor<'_>, version: i16) -> WalkResult<()> {
     if version >= 11 {
         c.skip(4, "preferred_read_replica")?;
     }
-    c.bytes(flex, "records")?;
-    if flex {
+    c.bytes_prefix(flex, "records")
+}
+
+/// What follows a partition's record data: its tagged fields.
+pub(crate) fn walk_partition_tags(c: &mut Cursor<'_>, version: i16) -> WalkResult<()> {
+    if version >= FIRST_FLEXIBLE {
         c.tagged_fields("partition tagged fields", |tag, c| {
             match tag {
                 // diverging_epoch: epoch, end_offset

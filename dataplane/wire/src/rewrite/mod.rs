@@ -9,10 +9,10 @@
 mod api_versions;
 pub(crate) mod codec;
 mod describe_cluster;
-mod fetch;
+pub(crate) mod fetch;
 mod find_coordinator;
 mod metadata;
-mod node_endpoints;
+pub(crate) mod node_endpoints;
 mod produce;
 mod share;
 pub(crate) mod tagged_walk;

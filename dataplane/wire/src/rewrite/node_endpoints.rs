@@ -66,7 +66,7 @@ pub(super) fn rewrite_tagged<M: TaggedEndpoints>(
 }
 
 /// The fields of one generated `NodeEndpoint` type the rewriter touches.
-pub(super) trait Endpoint {
+pub(crate) trait Endpoint {
     fn parts(&mut self) -> (i32, &mut StrBytes, &mut i32);
 }
 
@@ -89,7 +89,7 @@ impl_endpoint!(
 
 /// Endpoints get the gateway's address; unmapped ones are dropped (the
 /// client then falls back to a Metadata request for that leader).
-pub(super) fn rewrite<E: Endpoint>(
+pub(crate) fn rewrite<E: Endpoint>(
     endpoints: &mut Vec<E>,
     map: &dyn BrokerAddressMap,
     unmapped: &mut Unmapped,
@@ -113,7 +113,7 @@ pub(super) fn rewrite<E: Endpoint>(
 
 /// A COMPACT_ARRAY of NodeEndpoint (only ever in flexible versions);
 /// returns the element count.
-pub(super) fn walk(c: &mut Cursor<'_>) -> WalkResult<usize> {
+pub(crate) fn walk(c: &mut Cursor<'_>) -> WalkResult<usize> {
     let count = c.array_len(true, "node_endpoints")?;
     for _ in 0..count {
         c.skip(4, "node_endpoint node_id")?;

@@ -128,9 +128,15 @@ impl<'a> Cursor<'a> {
 
     /// Like [`Cursor::bytes`], returning how many bytes were skipped.
     pub(crate) fn bytes_len(&mut self, flexible: bool, what: &'static str) -> WalkResult<usize> {
-        let len = self.length(flexible, true, what)?;
+        let len = self.bytes_prefix(flexible, what)?;
         self.skip(len, what)?;
         Ok(len)
+    }
+
+    /// Only the length prefix of a BYTES / COMPACT_BYTES: the content
+    /// (record data) is left for the caller, who may not have it yet.
+    pub(crate) fn bytes_prefix(&mut self, flexible: bool, what: &'static str) -> WalkResult<usize> {
+        self.length(flexible, true, what)
     }
 
     /// Element count of an ARRAY / COMPACT_ARRAY. Every element takes at

@@ -2,6 +2,8 @@
 //! frames built and read back with kafka-protocol.
 #![allow(dead_code)]
 
+pub mod fetch;
+
 use std::collections::HashMap;
 
 use bytes::{BufMut, Bytes, BytesMut};
