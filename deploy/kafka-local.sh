@@ -34,7 +34,7 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       and install kcat (apt) if missing. Idempotent.
   start --dir DIR --brokers 1|3 --port-base P [--node-id-base 1] [--timeout S]
         [--tls-cert CERT.pem --tls-key KEY.pem --tls-ca CA.pem
-         [--tls-client-auth none|required]]
+         [--tls-client-auth none|required]] [--relay-host HOST]
       Format a fresh KRaft cluster (combined broker+controller nodes) in DIR and
       start it. Node i (0-based) gets node.id base+i, PLAINTEXT 127.0.0.1:P+i and
       controller 127.0.0.1:P+N+i. Waits until ready (default 120 s); the last
@@ -46,6 +46,11 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       CA the PEM bundle that client certificates are checked against. Copies go
       to DIR/tls/. --tls-client-auth required demands client certificates
       (mutual TLS); the default is none.
+      With --relay-host HOST (plaintext only), node i also listens on
+      127.0.0.1:P+2N+i (listener RELAYED) and advertises it as HOST:P+2N+i, so
+      a plain TCP relay on HOST:P+2N+i -> 127.0.0.1:P+2N+i carries every
+      connection of clients bootstrapped there (benchmarks compare proxies
+      against such a relay).
   stop --dir DIR [--node ID] [--timeout S]
       SIGTERM all nodes (or one node id), wait (default 30 s), then SIGKILL.
   start-node --dir DIR [--node ID] [--timeout S]
@@ -197,7 +202,7 @@ cmd_tool() {
 # ---------------------------------------------------------------- options ---
 
 OPT_DIR="" OPT_BROKERS="" OPT_PORT_BASE="" OPT_NODE_ID_BASE=1 OPT_NODE="" OPT_TIMEOUT=""
-OPT_TLS_CERT="" OPT_TLS_KEY="" OPT_TLS_CA="" OPT_TLS_CLIENT_AUTH=""
+OPT_TLS_CERT="" OPT_TLS_KEY="" OPT_TLS_CA="" OPT_TLS_CLIENT_AUTH="" OPT_RELAY_HOST=""
 
 parse_opts() {
   while (($#)); do
@@ -213,6 +218,7 @@ parse_opts() {
       --tls-key) OPT_TLS_KEY="$2" ;;
       --tls-ca) OPT_TLS_CA="$2" ;;
       --tls-client-auth) OPT_TLS_CLIENT_AUTH="$2" ;;
+      --relay-host) OPT_RELAY_HOST="$2" ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
     shift 2
@@ -233,6 +239,8 @@ CL_BROKERS="" CL_PORT_BASE="" CL_NODE_ID_BASE="" CL_CLUSTER_ID=""
 # CL_TLS: 1 if the client listener speaks SSL; DIRs from before TLS support
 # have no such line and are plain.
 CL_TLS=0 CL_TLS_CLIENT_AUTH=none
+# CL_RELAY_HOST: the host the RELAYED listener advertises; empty: none.
+CL_RELAY_HOST=""
 
 load_cluster() {
   local dir="$1" key value
@@ -245,6 +253,7 @@ load_cluster() {
       cluster_id) CL_CLUSTER_ID="$value" ;;
       tls) CL_TLS="$value" ;;
       tls_client_auth) CL_TLS_CLIENT_AUTH="$value" ;;
+      relay_host) CL_RELAY_HOST="$value" ;;
     esac
   done <"$dir/cluster.env"
 }
@@ -253,14 +262,14 @@ node_ids() { seq "$CL_NODE_ID_BASE" $((CL_NODE_ID_BASE + CL_BROKERS - 1)); }
 node_dir() { printf '%s/node-%s\n' "$OPT_DIR" "$1"; }
 broker_port() { echo $((CL_PORT_BASE + $1 - CL_NODE_ID_BASE)); }
 controller_port() { echo $((CL_PORT_BASE + CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
-# Inter-broker PLAINTEXT listener; exists only with TLS.
+# Inter-broker PLAINTEXT listener with TLS; the RELAYED listener without.
 internal_port() { echo $((CL_PORT_BASE + 2 * CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
 # Port the script's own metadata checks use: with TLS the PLAINTEXT internal
 # listener, so they need no client identity even when mTLS is required.
 check_port() {
   if ((CL_TLS)); then internal_port "$1"; else broker_port "$1"; fi
 }
-port_count() { echo $(((CL_TLS ? 3 : 2) * CL_BROKERS)); }
+port_count() { echo $(((CL_TLS || ${#CL_RELAY_HOST} ? 3 : 2) * CL_BROKERS)); }
 
 bootstrap_list() {
   local id out=""
@@ -340,6 +349,16 @@ CONF
 listener_config() {
   local bp cp ip
   bp="$(broker_port "$1")" cp="$(controller_port "$1")"
+  ip="$(internal_port "$1")"
+  if ((CL_TLS == 0)) && [[ -n "$CL_RELAY_HOST" ]]; then
+    cat <<CONF
+listeners=PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp,RELAYED://127.0.0.1:$ip
+advertised.listeners=PLAINTEXT://127.0.0.1:$bp,RELAYED://$CL_RELAY_HOST:$ip
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,RELAYED:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+CONF
+    return 0
+  fi
   if ((CL_TLS == 0)); then
     cat <<CONF
 listeners=PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp
@@ -349,7 +368,6 @@ inter.broker.listener.name=PLAINTEXT
 CONF
     return 0
   fi
-  ip="$(internal_port "$1")"
   # Replication and the script's readiness checks use INTERNAL, so they keep
   # working whatever the client listener demands. It must be advertised too:
   # brokers find each other's inter-broker endpoint through the metadata.
@@ -571,6 +589,9 @@ cmd_start() {
   CL_NODE_ID_BASE="$OPT_NODE_ID_BASE" CL_CLUSTER_ID="$(new_cluster_id)"
   CL_TLS=0 CL_TLS_CLIENT_AUTH="${OPT_TLS_CLIENT_AUTH:-none}"
   [[ -z "$TLS_KEYSTORE" ]] || CL_TLS=1
+  CL_RELAY_HOST="$OPT_RELAY_HOST"
+  ((CL_TLS == 0)) || [[ -z "$CL_RELAY_HOST" ]] || die "--relay-host is for plaintext clusters only"
+  [[ -z "$CL_RELAY_HOST" || "$CL_RELAY_HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--relay-host: not a host: $CL_RELAY_HOST"
   local p id
   for ((p = CL_PORT_BASE; p < CL_PORT_BASE + $(port_count); p++)); do
     ! port_open "$p" || die "port $p is already in use"
@@ -580,7 +601,7 @@ cmd_start() {
   # the tls lines tell it (and status) which port the checks use.
   printf '%s\n' "brokers=$CL_BROKERS" "port_base=$CL_PORT_BASE" \
     "node_id_base=$CL_NODE_ID_BASE" "cluster_id=$CL_CLUSTER_ID" \
-    "tls=$CL_TLS" "tls_client_auth=$CL_TLS_CLIENT_AUTH" >"$OPT_DIR/cluster.env"
+    "tls=$CL_TLS" "tls_client_auth=$CL_TLS_CLIENT_AUTH" "relay_host=$CL_RELAY_HOST" >"$OPT_DIR/cluster.env"
   # Configs are copied so DIR keeps working if the checkout moves.
   cp "$CONF_SRC/log4j2-broker.properties" "$CONF_SRC/log4j2-tools.properties" "$OPT_DIR/"
   local ids
@@ -597,8 +618,8 @@ cmd_start() {
 # single node can start alone, as it needs a controller quorum.
 cmd_start_node() {
   parse_opts "$@"
-  [[ -z "$OPT_TLS_CERT$OPT_TLS_KEY$OPT_TLS_CA$OPT_TLS_CLIENT_AUTH" ]] ||
-    die "start-node reuses the TLS settings of start; --tls-* options are for start"
+  [[ -z "$OPT_TLS_CERT$OPT_TLS_KEY$OPT_TLS_CA$OPT_TLS_CLIENT_AUTH$OPT_RELAY_HOST" ]] ||
+    die "start-node reuses the TLS and relay settings of start; --tls-* and --relay-host are for start"
   load_cluster "$OPT_DIR"
   local ids id
   if [[ -n "$OPT_NODE" ]]; then

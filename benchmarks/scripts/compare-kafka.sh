@@ -11,9 +11,11 @@ usage() {
   cat <<'EOF'
 Usage: benchmarks/scripts/compare-kafka.sh [OPTIONS]
 
-Starts a 1-broker Kafka (CPU 0), sluice with one shard, Kroxylicious and
-kafka-proxy (each pinned to CPU 1), then runs `sluice-bench compare` (CPU 0)
-over the targets direct, sluice, kroxylicious, kafka-proxy: produce 1 KiB
+Starts a 1-broker Kafka (CPU 0), sluice with one shard, Kroxylicious,
+kafka-proxy and a plain TCP relay (`sluice-bench relay` on 127.0.0.2 to a
+second Kafka listener that advertises 127.0.0.2: what any proxy's extra hop
+costs; each pinned to CPU 1), then runs `sluice-bench compare` (CPU 0) over
+the targets direct, sluice, kroxylicious, kafka-proxy, relay: produce 1 KiB
 records (16 per request, 2 connections x 5 in flight, acks=all) to a
 6-partition topic, then consume a topic filled beforehand. Prints a Markdown
 table (MB/s, ratio to direct, p50/p99, proxy CPU s/GB: median [min-max]) and
@@ -24,8 +26,8 @@ Options:
   --rounds N          Interleaved rounds (default 5)
   --duration S        Measured seconds per run (default 3)
   --warmup S          Warm-up seconds per run (default 1)
-  --targets LIST      Comma list from direct,sluice,kroxylicious,kafka-proxy
-                      (default all four; direct is always first)
+  --targets LIST      Comma list from direct,sluice,kroxylicious,kafka-proxy,
+                      relay (default all five; direct is always first)
   --results-dir DIR   Default .sluice-cache/bench/compare-kafka-<UTC time>
   --no-wait           Do not wait for the machine to be quiet
   -h, --help          This help
@@ -36,7 +38,7 @@ of deploy/kafka-local.sh and peers.sh.
 EOF
 }
 
-ROUNDS=5 DURATION=3 WARMUP=1 TARGETS="direct,sluice,kroxylicious,kafka-proxy" RESULTS=""
+ROUNDS=5 DURATION=3 WARMUP=1 TARGETS="direct,sluice,kroxylicious,kafka-proxy,relay" RESULTS=""
 table_option() { kafka_targets_option "$@"; }
 parse_options "$@"
 prepare_run

@@ -27,6 +27,9 @@ CPU_KAFKA="${SLUICE_BENCH_CPU_KAFKA:-0}"
 CPU_TOOL="${SLUICE_BENCH_CPU_TOOL:-0}"
 CPU_PROXY="${SLUICE_BENCH_CPU_PROXY:-1}"
 CPU_RESPONDER="${SLUICE_BENCH_CPU_RESPONDER:-0}"
+# Where the plain TCP relay listens: a second loopback address, so that the
+# addresses Kafka or the responder advertise for it lead back to it.
+RELAY_HOST=127.0.0.2
 # Wait for a quiet machine before measuring: 1-minute load below this, polled
 # every 30 s for at most QUIET_WAIT seconds (0: do not wait).
 QUIET_LOAD="${SLUICE_BENCH_QUIET_LOAD:-1.5}"
@@ -242,13 +245,16 @@ install_traps() {
 
 # start_kafka DIR PORT: a 1-broker KRaft Kafka pinned to $CPU_KAFKA (node id
 # 1 on 127.0.0.1:PORT, controller on PORT+1). Sets KAFKA_BOOTSTRAP.
+# start_kafka DIR PORT: a 1-broker Kafka on PORT (controller PORT+1) with a
+# second client listener on 127.0.0.1:PORT+2 that advertises
+# $RELAY_HOST:PORT+2, for the plain relay target (see start_kafka_target).
 start_kafka() {
   local dir="$1" port="$2"
   "$KAFKA_LOCAL" install >&2
   log "starting Kafka (1 broker) on 127.0.0.1:$port, CPU $CPU_KAFKA"
   KAFKA_DIRS+=("$dir")
   KAFKA_BOOTSTRAP="$(taskset -c "$CPU_KAFKA" "$KAFKA_LOCAL" start --dir "$dir" --brokers 1 \
-    --port-base "$port" | tail -n 1)"
+    --port-base "$port" --relay-host "$RELAY_HOST" | tail -n 1)"
 }
 
 kafka_pid() { cat "$1"/node-1/kafka.pid; }

@@ -51,8 +51,9 @@ else
 fi
 log "profiler: $PROFILER"
 
-pick_ports 7
-RA=$PORT_BASE SP=$((PORT_BASE + 1)) KP=$((PORT_BASE + 3)) SKP=$((PORT_BASE + 5))
+# Ports: responder 1, sluice 2, Kafka 3 (start_kafka), sluice on Kafka 2.
+pick_ports 8
+RA=$PORT_BASE SP=$((PORT_BASE + 1)) KP=$((PORT_BASE + 3)) SKP=$((PORT_BASE + 6))
 start_responder responder "$RA"
 write_sluice_config "$RESULTS/sluice.yaml" "127.0.0.1:$RA" "$SP" 1
 start_kafka "$RESULTS/kafka" "$KP"

@@ -310,10 +310,15 @@ fn errors_display_one_line_each() {
     assert!(as_error.source().is_none());
 }
 
-/// The text between the first "```{language}" line and its closing fence.
+/// The text between the first "```{language}" line after the "Full
+/// example" heading and its closing fence.
 fn code_block<'a>(markdown: &'a str, language: &str) -> &'a str {
     let opening = format!("```{language}\n");
-    let start = markdown.find(&opening).expect("block present") + opening.len();
+    let section = markdown
+        .find("### Full example")
+        .expect("Full example heading");
+    let start =
+        section + markdown[section..].find(&opening).expect("block present") + opening.len();
     let length = markdown[start..].find("```").expect("block closed");
     &markdown[start..start + length]
 }
