@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use crate::setup::{Env, WAIT};
 use crate::support::cp::wait_applied;
-use crate::support::kafka::{kcat_ok, tool_ok};
+use crate::support::kafka::{java_read_from_start, kcat_ok};
 use crate::support::produce::{create_topic, produce, produce_once};
 use crate::support::raw::RawConn;
 use crate::support::{repo_root, wait};
@@ -122,21 +122,7 @@ pub fn connections_survive(env: &Env) {
         WAIT,
     );
     recovering.finish();
-    let consumed = tool_ok(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &env.kafka.bootstrap,
-            "--topic",
-            "cp-survive",
-            "--from-beginning",
-            "--max-messages",
-            "3",
-            "--timeout-ms",
-            "30000",
-        ],
-        None,
-    );
+    let consumed = java_read_from_start(&env.kafka.bootstrap, "cp-survive", 3);
     // One partition, so the order is the produce order; the refused record
     // would sit between the last two.
     assert_eq!(

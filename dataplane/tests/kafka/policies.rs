@@ -4,7 +4,9 @@
 
 use crate::clients::create_topic;
 use crate::support::gateway::{port_mapping_config, Gateway};
-use crate::support::kafka::{kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE};
+use crate::support::kafka::{
+    java_read_from_start, kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE,
+};
 use crate::support::ports;
 use crate::support::produce::produce_unacknowledged;
 use crate::support::raw::RawConn;
@@ -97,21 +99,7 @@ pub fn produce_policies_refuse_with_policy_violation(env: &Env) {
         std::time::Duration::from_secs(30),
     );
 
-    let consumed = tool_ok(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &bootstrap,
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            "2",
-            "--timeout-ms",
-            "30000",
-        ],
-        None,
-    );
+    let consumed = java_read_from_start(&bootstrap, topic, 2);
     let mut got: Vec<&str> = consumed.lines().collect();
     got.sort_unstable();
     assert_eq!(got, ["java-acks-all", "kcat-acks-all"]);

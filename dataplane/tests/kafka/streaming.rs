@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::clients::create_topic;
 use crate::support::gateway::Gateway;
-use crate::support::kafka::{kcat_ok, tool_ok, NODE_ID_BASE};
+use crate::support::kafka::{java_read_from_start, kcat_ok, kcat_read_from_start, NODE_ID_BASE};
 use crate::Env;
 
 const RECORDS: usize = 3000;
@@ -42,42 +42,12 @@ pub fn large_fetch_responses_pass_while_arriving(env: &Env) {
         Some(&values),
     );
 
-    let java = tool_ok(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            &bootstrap,
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            &RECORDS.to_string(),
-            "--timeout-ms",
-            "90000",
-        ],
-        None,
-    );
+    let java = java_read_from_start(&bootstrap, topic, RECORDS);
     assert!(
         set_of(&java) == set_of(&values),
         "Java consumer got other records"
     );
-    let kcat = kcat_ok(
-        &[
-            "-b",
-            &bootstrap,
-            "-C",
-            "-t",
-            topic,
-            "-o",
-            "beginning",
-            "-c",
-            &RECORDS.to_string(),
-            "-q",
-            "-f",
-            "%s\n",
-        ],
-        None,
-    );
+    let kcat = kcat_read_from_start(&bootstrap, topic, RECORDS);
     assert!(set_of(&kcat) == set_of(&values), "kcat got other records");
     // Fetch v16+ (Kafka 4 clients) is walked as it passes, for KIP-951.
     gw.wait_log_line(

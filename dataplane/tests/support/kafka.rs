@@ -191,3 +191,41 @@ fn feed(child: &mut std::process::Child, stdin: Option<&str>) {
         });
     }
 }
+
+/// The first `count` records of `topic` (values, one per line), read from
+/// the beginning by Kafka's console consumer without a group.
+pub fn java_read_from_start(bootstrap: &str, topic: &str, count: usize) -> String {
+    let count = count.to_string();
+    let args = [
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        &count,
+        "--timeout-ms",
+        "90000",
+    ];
+    tool_ok("kafka-console-consumer", &args, None)
+}
+
+/// The same with kcat (librdkafka), also without a group.
+pub fn kcat_read_from_start(bootstrap: &str, topic: &str, count: usize) -> String {
+    let count = count.to_string();
+    let args = [
+        "-b",
+        bootstrap,
+        "-C",
+        "-t",
+        topic,
+        "-o",
+        "beginning",
+        "-c",
+        &count,
+        "-q",
+        "-f",
+        "%s\n",
+    ];
+    kcat_ok(&args, None)
+}
