@@ -13,7 +13,7 @@ use crate::clients::create_topic;
 use crate::lifecycle::{leader_port, long_poll_fetch};
 use crate::support::gateway::Gateway;
 use crate::support::http::{get, scrape, Metrics};
-use crate::support::kafka::{kcat_ok, NODE_ID_BASE};
+use crate::support::kafka::{kcat_ok, kcat_read_from_start, NODE_ID_BASE};
 use crate::support::raw::RawConn;
 use crate::support::{ports, wait};
 use crate::Env;
@@ -58,21 +58,7 @@ fn produce_and_consume(gw: &Gateway, topic: &str) {
         &["-b", &bootstrap, "-P", "-t", topic, "-X", "acks=all"],
         Some(&records),
     );
-    let count = RECORDS.to_string();
-    let consume = [
-        "-b",
-        &bootstrap,
-        "-C",
-        "-t",
-        topic,
-        "-o",
-        "beginning",
-        "-c",
-        &count,
-        "-e",
-        "-q",
-    ];
-    let consumed = kcat_ok(&consume, None);
+    let consumed = kcat_read_from_start(&bootstrap, topic, RECORDS);
     assert_eq!(
         consumed.lines().count(),
         RECORDS,
