@@ -71,6 +71,10 @@ fn streamed(
 ) -> (FetchResponse, Vec<i32>) {
     let frame = response_frame(ApiKey::Fetch, v, message);
     let body = body_of(&frame);
+    // The fuzz target reads the version and the chunk size from one byte.
+    let mut seed = vec![((v - FIRST_STREAMED) as usize + 3 * chunk.min(84)) as u8];
+    seed.extend_from_slice(&body);
+    save_seed("stream_fetch", &seed);
     let (out, unmapped) =
         stream(v, &body, chunk, map).unwrap_or_else(|e| panic!("v{v} chunk {chunk}: {e}"));
     let mut new_frame = frame[..4].to_vec();

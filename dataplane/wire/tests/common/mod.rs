@@ -265,5 +265,8 @@ pub fn produce_request(
     let mut frame = (body.len() as i32).to_be_bytes().to_vec();
     frame.extend_from_slice(&body);
     save_seed("frame", &frame);
+    let mut input = vec![(v + 1) as u8];
+    input.extend_from_slice(&body);
+    save_seed("produce_request", &input);
     body
 }
