@@ -111,6 +111,14 @@ impl CloseReason {
 }
 
 label_enum! {
+    /// Which limit of a produce policy refused a request.
+    PolicyLimit {
+        MinAcks => "min_acks",
+        MaxBatchBytes => "max_batch_bytes",
+    }
+}
+
+label_enum! {
     /// Why a frame was refused: one value per `WireError` variant.
     FrameReject {
         NegativeLength => "negative_length",

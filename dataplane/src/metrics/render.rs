@@ -11,8 +11,8 @@ use prometheus::proto::{
 use prometheus::{Encoder, TextEncoder};
 
 use super::histogram::{bounds_seconds, HistogramCounts};
-use super::labels::TlsFailure;
 use super::labels::{api_label, rtt_class_label, BackendError, CloseReason, FrameReject, Side};
+use super::labels::{PolicyLimit, TlsFailure};
 use super::snapshot::Totals;
 
 fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
@@ -88,6 +88,7 @@ pub fn shard_families(totals: &Totals) -> Vec<MetricFamily> {
     let mut out = connection_families(totals);
     out.extend(refusal_families(totals));
     out.extend(request_families(totals));
+    out.extend(policy_families(totals));
     out.extend(backend_families(totals));
     out.extend(latency_families(totals));
     out
@@ -232,6 +233,28 @@ fn request_families(t: &Totals) -> Vec<MetricFamily> {
     ]
     .into_iter()
     .flatten()
+    .collect()
+}
+
+fn policy_families(t: &Totals) -> Vec<MetricFamily> {
+    let mut refusals = Vec::new();
+    for (key, c) in &t.routes {
+        for limit in PolicyLimit::ALL {
+            let labels = [
+                ("listener", &*key.listener),
+                ("virtual_cluster", &*key.virtual_cluster),
+                ("limit", limit.label()),
+            ];
+            refusals.push(counter(c.policy_refusals[limit.index()], &labels));
+        }
+    }
+    family(
+        "sluice_policy_refusals_total",
+        "Requests refused by a virtual cluster's produce policy, by the limit they broke.",
+        MetricType::COUNTER,
+        refusals,
+    )
+    .into_iter()
     .collect()
 }
 

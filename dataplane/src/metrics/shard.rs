@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::histogram::CellHistogram;
 use super::hub::ShardObserver;
-use super::labels::{api_slot, rtt_class, BackendError, CloseReason, FrameReject, Side};
+use super::labels::{
+    api_slot, rtt_class, BackendError, CloseReason, FrameReject, PolicyLimit, Side,
+};
 use super::labels::{TlsFailure, API_SLOTS, RTT_CLASSES};
 use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot};
 use crate::proxy::ConnError;
@@ -101,6 +103,7 @@ pub struct RouteMeter {
     bytes_out: Cell<u64>,
     backend_opened: Cell<u64>,
     backend_errors: [Cell<u64>; BackendError::COUNT],
+    policy_refusals: [Cell<u64>; PolicyLimit::COUNT],
     forward: CellHistogram,
     processing: CellHistogram,
     rtt: [CellHistogram; RTT_CLASSES],
@@ -116,6 +119,7 @@ impl RouteMeter {
             bytes_out: Cell::new(0),
             backend_opened: Cell::new(0),
             backend_errors: cells(),
+            policy_refusals: cells(),
             forward: CellHistogram::default(),
             processing: CellHistogram::default(),
             rtt: std::array::from_fn(|_| CellHistogram::default()),
@@ -136,6 +140,7 @@ impl RouteMeter {
             bytes_out: self.bytes_out.get(),
             backend_opened: self.backend_opened.get(),
             backend_errors: read(&self.backend_errors),
+            policy_refusals: read(&self.policy_refusals),
             forward: self.forward.snapshot(),
             processing: self.processing.snapshot(),
             rtt: std::array::from_fn(|i| self.rtt[i].snapshot()),
@@ -196,6 +201,14 @@ impl Meter {
     pub fn backend_opened(&self) {
         if let Some(m) = &self.0 {
             bump(&m.backend_opened);
+        }
+    }
+
+    /// A request was refused by a policy (answered or, for acks=0, by
+    /// closing the connection).
+    pub fn policy_refused(&self, limit: PolicyLimit) {
+        if let Some(m) = &self.0 {
+            bump(&m.policy_refusals[limit.index()]);
         }
     }
 

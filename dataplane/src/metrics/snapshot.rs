@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use super::histogram::HistogramCounts;
 use super::labels::RTT_CLASSES;
-use super::labels::{BackendError, CloseReason, FrameReject, Side, TlsFailure, API_SLOTS};
+use super::labels::{
+    BackendError, CloseReason, FrameReject, PolicyLimit, Side, TlsFailure, API_SLOTS,
+};
 
 /// The labels of a route counter set: which listener, virtual cluster and
 /// backend a connection was routed through. Resolved once per connection.
@@ -65,6 +67,7 @@ pub struct RouteCounts {
     pub bytes_out: u64,
     pub backend_opened: u64,
     pub backend_errors: [u64; BackendError::COUNT],
+    pub policy_refusals: [u64; PolicyLimit::COUNT],
     /// Request fully read -> written to the backend.
     pub forward: HistogramCounts,
     /// Response fully read -> written to the client.
@@ -82,6 +85,7 @@ impl Default for RouteCounts {
             bytes_out: 0,
             backend_opened: 0,
             backend_errors: [0; BackendError::COUNT],
+            policy_refusals: [0; PolicyLimit::COUNT],
             forward: HistogramCounts::default(),
             processing: HistogramCounts::default(),
             rtt: [HistogramCounts::default(); RTT_CLASSES],
@@ -97,6 +101,7 @@ impl RouteCounts {
         self.bytes_out += other.bytes_out;
         self.backend_opened += other.backend_opened;
         add_all(&mut self.backend_errors, &other.backend_errors);
+        add_all(&mut self.policy_refusals, &other.policy_refusals);
         self.forward.add(&other.forward);
         self.processing.add(&other.processing);
         for (mine, theirs) in self.rtt.iter_mut().zip(other.rtt.iter()) {

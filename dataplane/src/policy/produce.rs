@@ -9,6 +9,8 @@ use sluice_wire::produce::{
 };
 use sluice_wire::WireError;
 
+use crate::metrics::labels::PolicyLimit;
+
 /// A chain of `produce_limits` policies folded into the strictest of each
 /// limit: every policy in the chain must pass, so only the strictest counts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,10 +24,10 @@ pub struct ProduceRules {
 pub enum ProduceVerdict {
     Forward,
     /// Answered by the gateway with this response; the broker never sees it.
-    Refuse(Bytes),
+    Refuse(Bytes, PolicyLimit),
     /// Refused, but no response can say so (acks=0, or a version too old to
     /// answer in): the connection is closed, as Kafka itself does.
-    Close(String),
+    Close(String, PolicyLimit),
 }
 
 impl ProduceRules {
@@ -57,17 +59,17 @@ impl ProduceRules {
         let Some(refusal) = self.refusal(&summary) else {
             return Ok(ProduceVerdict::Forward);
         };
+        let limit = refusal.limit();
         if summary.acks == 0 {
-            return Ok(ProduceVerdict::Close(format!(
-                "{} (acks=0: no response can say so)",
-                refusal.summary()
-            )));
+            let reason = format!("{} (acks=0: no response can say so)", refusal.summary());
+            return Ok(ProduceVerdict::Close(reason, limit));
         }
         if version < min_refusable_version() {
-            return Ok(ProduceVerdict::Close(format!(
+            let reason = format!(
                 "{} (Produce v{version} is too old to answer)",
                 refusal.summary()
-            )));
+            );
+            return Ok(ProduceVerdict::Close(reason, limit));
         }
         let response = refuse_produce(
             header.correlation_id,
@@ -82,7 +84,7 @@ impl ProduceRules {
                 )
             },
         )?;
-        Ok(ProduceVerdict::Refuse(response))
+        Ok(ProduceVerdict::Refuse(response, limit))
     }
 
     fn refusal(&self, summary: &ProduceSummary) -> Option<Refusal> {
@@ -121,6 +123,13 @@ enum Refusal {
 }
 
 impl Refusal {
+    fn limit(&self) -> PolicyLimit {
+        match self {
+            Refusal::Acks { .. } => PolicyLimit::MinAcks,
+            Refusal::TooLarge { .. } => PolicyLimit::MaxBatchBytes,
+        }
+    }
+
     fn summary(&self) -> String {
         match self {
             Refusal::Acks { asked, min } => format!(

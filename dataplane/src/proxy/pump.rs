@@ -99,7 +99,7 @@ pub async fn pump_requests(
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let entry = match route_request(&header, body, policies.current(ctx))? {
+        let entry = match route_request(&header, body, policies.current(ctx), meter)? {
             Route::Untracked => None,
             Route::Tracked => Some(InFlight::Backend(header, meter.now())),
             Route::Local(answer) => Some(InFlight::Local(header.api_key, answer)),
@@ -139,20 +139,26 @@ fn route_request(
     header: &RequestHeader,
     body: &[u8],
     policies: &ClusterPolicies,
+    meter: &Meter,
 ) -> Result<Route, ConnError> {
     match header.api_key {
         API_PRODUCE => {
             let verdict = (policies.produce.check(header, body)).map_err(ConnError::ClientFrame)?;
             match verdict {
                 ProduceVerdict::Forward => {}
-                ProduceVerdict::Refuse(answer) => {
+                ProduceVerdict::Refuse(answer, limit) => {
+                    meter.policy_refused(limit);
                     debug!(
                         correlation_id = header.correlation_id,
+                        limit = limit.label(),
                         "produce request refused by policy"
                     );
                     return Ok(Route::Local(answer));
                 }
-                ProduceVerdict::Close(reason) => return Err(ConnError::PolicyRefused(reason)),
+                ProduceVerdict::Close(reason, limit) => {
+                    meter.policy_refused(limit);
+                    return Err(ConnError::PolicyRefused(reason));
+                }
             }
             let acks = produce_acks(body, header.api_version).map_err(ConnError::ClientFrame)?;
             // acks=0 produce gets no response from the broker.

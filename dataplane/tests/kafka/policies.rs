@@ -4,12 +4,13 @@
 
 use crate::clients::create_topic;
 use crate::support::gateway::{port_mapping_config, Gateway};
+use crate::support::http::scrape;
 use crate::support::kafka::{
     java_read_from_start, kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE,
 };
-use crate::support::ports;
 use crate::support::produce::produce_unacknowledged;
 use crate::support::raw::RawConn;
+use crate::support::{ports, wait};
 use crate::Env;
 
 const POLICIES: &str = "    produce_policies:
@@ -26,7 +27,12 @@ fn gateway_with_policies(env: &Env) -> Gateway {
         1,
     );
     assert!(config.contains("produce_limits"), "{config}");
-    Gateway::start(&config, first, &["--shards", "2", "--no-pin"])
+    let admin = ports::free_addr();
+    Gateway::start(
+        &config,
+        first,
+        &["--shards", "2", "--no-pin", "--admin-listen", &admin],
+    )
 }
 
 fn java_produce(gw: &str, topic: &str, acks: &str, values: &str) -> String {
@@ -97,6 +103,18 @@ pub fn produce_policies_refuse_with_policy_violation(env: &Env) {
             "acks=0",
         ],
         std::time::Duration::from_secs(30),
+    );
+
+    // Every refusal is counted under the limit it broke (shards publish
+    // their counters once a second).
+    wait::until(
+        "refusals counted",
+        std::time::Duration::from_secs(30),
+        || {
+            let m = scrape(gw.admin());
+            let refused = |limit| m.sum("sluice_policy_refusals_total", &[("limit", limit)]);
+            (refused("min_acks") >= 3.0 && refused("max_batch_bytes") >= 1.0).then_some(())
+        },
     );
 
     let consumed = java_read_from_start(&bootstrap, topic, 2);

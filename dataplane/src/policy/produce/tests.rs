@@ -5,6 +5,7 @@ use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use sluice_wire::header::peek_request_header;
 
 use super::{ProduceRules, ProduceVerdict};
+use crate::metrics::labels::PolicyLimit;
 
 fn limits(min_acks: Option<Acks>, max_batch_bytes: Option<u32>) -> ProducePolicy {
     ProducePolicy::ProduceLimits(ProduceLimits {
@@ -45,7 +46,7 @@ fn check(rules: &ProduceRules, v: i16, acks: i16, sizes: [usize; 2]) -> ProduceV
 
 /// Error code and message of every partition of a refusal.
 fn refused(verdict: ProduceVerdict, v: i16) -> Vec<(i16, String)> {
-    let ProduceVerdict::Refuse(frame) = verdict else {
+    let ProduceVerdict::Refuse(frame, _) = verdict else {
         panic!("expected a refusal, got {verdict:?}");
     };
     let mut rest = frame.slice(8 + usize::from(v >= 9)..);
@@ -101,16 +102,22 @@ fn weak_acks_are_refused_with_policy_violation() {
         }
     }
     let verdict = check(&rules, 9, 0, [10, 10]);
-    let ProduceVerdict::Close(reason) = verdict else {
+    let ProduceVerdict::Close(reason, limit) = verdict else {
         panic!("acks=0 cannot be answered: {verdict:?}");
     };
+    assert_eq!(limit, PolicyLimit::MinAcks);
     assert!(reason.contains("acks=0"), "{reason}");
 }
 
 #[test]
 fn oversized_partition_refuses_the_whole_request() {
     let rules = ProduceRules::compile(&[limits(None, Some(100))]);
-    let partitions = refused(check(&rules, 11, -1, [50, 101]), 11);
+    let verdict = check(&rules, 11, -1, [50, 101]);
+    assert!(matches!(
+        verdict,
+        ProduceVerdict::Refuse(_, PolicyLimit::MaxBatchBytes)
+    ));
+    let partitions = refused(verdict, 11);
     assert_eq!(partitions[0].0, 44);
     assert!(
         partitions[0].1.contains("another partition"),
