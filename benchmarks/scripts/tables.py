@@ -447,6 +447,12 @@ def targets_table(s):
         a, bb = g(summ, key_a), g(summ, key_b)
         return None if a is None or not bb else a / bb
 
+    a = s.get("kafka-perf", {})
+    for wl, goal in (("produce", 0.98), ("consume", 0.95)):
+        r = ratio(f"sluice.{wl}_mb_per_sec", f"direct.{wl}_mb_per_sec", a)
+        rows.append((f"(a) {wl} throughput, 1 KiB records, real Kafka, Kafka's perf tools",
+                     f">= {goal}x direct", "n/a" if r is None else f"{r:.3f}x",
+                     verdict(None if r is None else r >= goal)))
     for wl, goal in (("produce", 0.98), ("consume", 0.95)):
         r = ratio(f"{wl}.sluice.mb_per_sec", f"{wl}.direct.mb_per_sec", b)
         relay = ratio(f"{wl}.relay.mb_per_sec", f"{wl}.direct.mb_per_sec", b)
