@@ -76,18 +76,8 @@ pub async fn pump_requests(
 ) -> Result<RequestsEnd, ConnError> {
     let mut batch = Batch::default();
     loop {
-        let frame = match client.buffered_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => {
-                // Nothing more is ready: send what is batched before waiting.
-                batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
-                match client.next_frame().await {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => return Ok(RequestsEnd::ClientClosed),
-                    Err(e) => return Err(ConnError::from_client_read(e)),
-                }
-            }
-            Err(e) => return Err(ConnError::from_client_read(e)),
+        let Some(frame) = next_request(client, &mut batch, upstream).await? else {
+            return Ok(RequestsEnd::ClientClosed);
         };
         let read_at = meter.now();
         if ctx.is_draining() {
@@ -133,6 +123,26 @@ pub async fn pump_requests(
             "request forwarded"
         );
     }
+}
+
+/// The client's next request: already buffered, or read after sending the
+/// backend what is batched. `None`: the client closed at a frame boundary.
+async fn next_request(
+    client: &mut FrameReader<ReadHalf>,
+    batch: &mut Batch,
+    upstream: &mut WriteHalf,
+) -> Result<Option<Bytes>, ConnError> {
+    if let Some(frame) = client
+        .buffered_frame()
+        .map_err(ConnError::from_client_read)?
+    {
+        return Ok(Some(frame));
+    }
+    batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
+    client
+        .next_frame()
+        .await
+        .map_err(ConnError::from_client_read)
 }
 
 fn route_request(

@@ -13,6 +13,8 @@ use crate::support::raw::RawConn;
 use crate::support::{ports, wait};
 use crate::Env;
 
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 const POLICIES: &str = "    produce_policies:
       - { type: produce_limits, config: { min_acks: all } }
       - { type: produce_limits, config: { max_batch_bytes: 20000 } }
@@ -88,52 +90,52 @@ pub fn produce_policies_refuse_with_policy_violation(env: &Env) {
         &["-b", &bootstrap, "-P", "-t", topic, "-X", "acks=all"],
         Some("kcat-acks-all\n"),
     );
+    refused_acks_0_closes_its_connection(&gw, topic);
+    assert_refusals_counted(&gw);
+    assert_only_accepted_records_written(env, &bootstrap, topic);
+}
 
-    // acks=0 expects no answer, so the refusal closes the connection.
-    let mut raw = RawConn::connect(&bootstrap);
+/// acks=0 expects no answer, so the refusal closes the connection.
+fn refused_acks_0_closes_its_connection(gw: &Gateway, topic: &str) {
+    let mut raw = RawConn::connect(&gw.bootstrap());
     produce_unacknowledged(&mut raw, topic, "raw-acks-0");
     assert!(
         raw.closed_by_peer(),
         "acks=0 produce left the connection open"
     );
-    gw.wait_log_line(
-        &[
-            "connection closed",
-            "reason_code=\"policy_refused\"",
-            "acks=0",
-        ],
-        std::time::Duration::from_secs(30),
-    );
+    let line = [
+        "connection closed",
+        "reason_code=\"policy_refused\"",
+        "acks=0",
+    ];
+    gw.wait_log_line(&line, WAIT);
+}
 
-    // Every refusal is counted under the limit it broke (shards publish
-    // their counters once a second).
-    wait::until(
-        "refusals counted",
-        std::time::Duration::from_secs(30),
-        || {
-            let m = scrape(gw.admin());
-            let refused = |limit| m.sum("sluice_policy_refusals_total", &[("limit", limit)]);
-            (refused("min_acks") >= 3.0 && refused("max_batch_bytes") >= 1.0).then_some(())
-        },
-    );
+/// Every refusal is counted under the limit it broke (shards publish their
+/// counters once a second).
+fn assert_refusals_counted(gw: &Gateway) {
+    wait::until("refusals counted", WAIT, || {
+        let m = scrape(gw.admin());
+        let refused = |limit| m.sum("sluice_policy_refusals_total", &[("limit", limit)]);
+        (refused("min_acks") >= 3.0 && refused("max_batch_bytes") >= 1.0).then_some(())
+    });
+}
 
-    let consumed = java_read_from_start(&bootstrap, topic, 2);
+/// The two accepted records are there, and nothing refused was written:
+/// the end offsets add up to two.
+fn assert_only_accepted_records_written(env: &Env, bootstrap: &str, topic: &str) {
+    let consumed = java_read_from_start(bootstrap, topic, 2);
     let mut got: Vec<&str> = consumed.lines().collect();
     got.sort_unstable();
     assert_eq!(got, ["java-acks-all", "kcat-acks-all"]);
-    // Nothing refused was written: the end offsets add up to the two records.
-    let offsets = tool_ok(
-        "kafka-get-offsets",
-        &[
-            "--bootstrap-server",
-            &env.cluster.bootstrap,
-            "--topic",
-            topic,
-        ],
-        None,
-    );
-    let total: i64 = offsets
-        .lines()
+    let args = [
+        "--bootstrap-server",
+        &env.cluster.bootstrap,
+        "--topic",
+        topic,
+    ];
+    let offsets = tool_ok("kafka-get-offsets", &args, None);
+    let total: i64 = (offsets.lines())
         .filter_map(|l| l.rsplit(':').next()?.trim().parse::<i64>().ok())
         .sum();
     assert_eq!(total, 2, "{offsets}");
