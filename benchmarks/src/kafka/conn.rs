@@ -1,29 +1,16 @@
 //! Connections on a glommio executor: connect with the same timeout as the
-//! setup phase (and, with `--tls-ca`, a TLS handshake), and split a stream
-//! into the halves that a writer and a reader future poll concurrently.
+//! setup phase (and, with `--tls-ca`, a TLS handshake). The stream types and
+//! their split into halves are sluice's own (`sluice-net`).
 
-use std::cell::RefCell;
-use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 
-use futures_lite::{AsyncRead, AsyncWrite};
-use futures_rustls::client::TlsStream;
 use futures_rustls::TlsConnector;
 use glommio::net::TcpStream;
+pub use sluice_net::{split, ReadHalf, Stream, WriteHalf};
 
 use super::blocking::CONNECT_TIMEOUT;
 use super::tls::{self, TlsClient};
 use super::ProtocolError;
-
-/// A connection to the target: plain TCP, or TLS over it. One enum rather
-/// than generics, so the workloads are compiled once.
-pub enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
 
 /// Connects, then runs the TLS handshake when `--tls-ca` is in force.
 pub async fn connect(addr: SocketAddr) -> Result<Stream, ProtocolError> {
@@ -58,90 +45,7 @@ pub async fn handshake(
         .connect(name, stream)
         .await
         .map_err(|e| ProtocolError::Tls(e.to_string()))?;
-    Ok(Stream::Tls(Box::new(tls)))
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_close(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
-        }
-    }
-}
-
-/// Both halves live on one executor thread and each borrow lasts one poll,
-/// so a `RefCell` is enough; glommio keeps separate read and write sources,
-/// so a pending read and a pending write do not disturb each other.
-pub struct ReadHalf(Rc<RefCell<Stream>>);
-pub struct WriteHalf(Rc<RefCell<Stream>>);
-
-pub fn split(stream: Stream) -> (ReadHalf, WriteHalf) {
-    let shared = Rc::new(RefCell::new(stream));
-    (ReadHalf(shared.clone()), WriteHalf(shared))
-}
-
-impl AsyncRead for ReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut stream = self.0.borrow_mut();
-        Pin::new(&mut *stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for WriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut stream = self.0.borrow_mut();
-        Pin::new(&mut *stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut stream = self.0.borrow_mut();
-        Pin::new(&mut *stream).poll_flush(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut stream = self.0.borrow_mut();
-        Pin::new(&mut *stream).poll_close(cx)
-    }
+    Ok(Stream::TlsClient(Box::new(tls)))
 }
 
 /// One ApiVersions round trip on a fresh connection, as every Kafka client

@@ -10,9 +10,9 @@ use rustls::server::Acceptor;
 use tracing::debug;
 
 use super::error::ConnError;
-use super::stream::Stream;
 use crate::routing::{ConnRoute, ListenerRoute, Mapping, TlsListener};
 use crate::shard::ShardContext;
+use sluice_net::Stream;
 
 /// A TLS record starts with content type 22 (handshake).
 const TLS_HANDSHAKE: u8 = 0x16;

@@ -8,7 +8,7 @@
 use bytes::BytesMut;
 use futures_lite::AsyncWriteExt;
 
-use super::halves::WriteHalf;
+use sluice_net::WriteHalf;
 
 /// Frames at least this large are written directly, never copied.
 const DIRECT: usize = 16 * 1024;

@@ -24,10 +24,10 @@ use super::cut_through::{forward_large, LargeResponse};
 use super::error::ConnError;
 use super::fifo::{FifoReceiver, FifoSender};
 use super::frames::{FrameReader, FrameStart};
-use super::halves::{ReadHalf, WriteHalf};
 use crate::metrics::Meter;
 use crate::policy::{ClusterPolicies, PolicyView, ProduceVerdict};
 use crate::shard::ShardContext;
+use sluice_net::{ReadHalf, WriteHalf};
 
 const API_PRODUCE: i16 = 0;
 const API_VERSIONS: i16 = 18;

@@ -9,11 +9,11 @@ use glommio::net::TcpStream;
 use rustls::pki_types::ServerName;
 
 use super::error::ConnError;
-use super::stream::Stream;
 use crate::metrics::Meter;
 use crate::routing::{ConnRoute, Target};
 use crate::shard::ShardContext;
 use crate::topology::{BackendTopology, Endpoint};
+use sluice_net::Stream;
 
 /// How often a connection waiting for discovery looks at the shard's topology.
 const TOPOLOGY_POLL: Duration = Duration::from_millis(20);

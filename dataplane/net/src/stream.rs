@@ -11,9 +11,9 @@ use glommio::net::TcpStream;
 
 pub enum Stream {
     Plain(TcpStream),
-    /// A client connection whose TLS the gateway terminates.
+    /// An accepted connection whose TLS this side terminates.
     TlsServer(Box<server::TlsStream<TcpStream>>),
-    /// An upstream connection the gateway encrypts to the backend.
+    /// A connection this side opened and encrypts.
     TlsClient(Box<client::TlsStream<TcpStream>>),
 }
 

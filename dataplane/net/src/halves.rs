@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::stream::Stream;
+use crate::stream::Stream;
 use futures_lite::{AsyncRead, AsyncWrite};
 
 pub struct ReadHalf(Rc<RefCell<Stream>>);
