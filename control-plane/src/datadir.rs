@@ -1,9 +1,9 @@
 //! The control plane's data directory: database, CA, server certificate
 //! and admin token, created on first start.
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::DirBuilder;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::secret::AdminToken;
@@ -88,37 +88,18 @@ impl DataDir {
 /// Writes a file readable by its owner only (keys, the token), atomically:
 /// a crash leaves the old file or the new one, never half of one.
 pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
-    write_atomic(path, contents, 0o600)
+    cp_sync::files::write_atomic(path, contents, 0o600)
 }
 
 /// Writes a file anyone may read (certificates), atomically.
 pub fn write_public(path: &Path, contents: &[u8]) -> io::Result<()> {
-    write_atomic(path, contents, 0o644)
-}
-
-fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.tmp"));
-    // A leftover from a crash may have other permissions; `mode` only
-    // applies to files this call creates.
-    let _ = std::fs::remove_file(&temp);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&temp)?;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temp, path)
+    cp_sync::files::write_atomic(path, contents, 0o644)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]

@@ -4,6 +4,7 @@
 //! certificate files the configuration names.
 
 pub mod config;
+pub mod files;
 pub mod remote;
 pub mod snapshot;
 pub mod source;

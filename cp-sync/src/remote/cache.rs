@@ -1,9 +1,6 @@
 //! The last configuration this node accepted from the control plane, kept
 //! on disk so a restart while the control plane is down still has one.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -27,26 +24,7 @@ pub(crate) fn write(path: &Path, version: u64, url: &str, config: &Config) -> st
         config: serde_json::to_value(config)?,
     };
     let text = serde_json::to_vec_pretty(&file)?;
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.tmp"));
-    let _ = std::fs::remove_file(&temp);
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)?;
-    out.write_all(&text)?;
-    out.sync_all()?;
-    drop(out);
-    std::fs::rename(&temp, path)?;
-    // The rename is durable only once the directory is synced.
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    crate::files::write_atomic(path, &text, 0o600)
 }
 
 /// Reads and validates the cache with the same code as any configuration
