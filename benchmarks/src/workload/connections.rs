@@ -15,12 +15,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use glommio::sync::Semaphore;
 use glommio::timer::sleep;
-use kafka_protocol::messages::ApiKey;
 
 use super::{backoff_after, deal, run_measured, Measured, RunSetup};
 use crate::cli::ConnectionsArgs;
 use crate::error::BenchError;
-use crate::kafka::blocking::{self, BlockingConn};
 use crate::kafka::conn::{self, Stream};
 use crate::kafka::ProtocolError;
 use crate::placement;
@@ -55,15 +53,7 @@ pub fn run(
     plan: &[Option<usize>],
     quiet: bool,
 ) -> Result<ConnectionsRun, BenchError> {
-    let mut probe = BlockingConn::connect(bootstrap)?;
-    let versions = probe
-        .negotiate()
-        .map_err(|e| BenchError::protocol(format!("ApiVersions at {bootstrap}"), e))?;
-    drop(probe);
-    let version = versions
-        .pick(ApiKey::ApiVersions)
-        .map_err(|e| BenchError::protocol("ApiVersions", e))?;
-    let addr = blocking::resolve(bootstrap)?;
+    let (version, addr) = super::api_versions_probe(bootstrap)?;
     if let Some(pid) = args.pid {
         procfs::rss_bytes(pid).map_err(|e| BenchError::Usage(format!("--pid {pid}: {e}")))?;
     }

@@ -8,12 +8,10 @@
 use std::time::Instant;
 
 use futures_lite::AsyncWriteExt;
-use kafka_protocol::messages::ApiKey;
 
 use super::{backoff_after, run_measured, Measured, RunSetup};
 use crate::cli::HandshakesArgs;
 use crate::error::BenchError;
-use crate::kafka::blocking::{self, BlockingConn};
 use crate::kafka::{conn, tls};
 
 pub fn run(
@@ -26,15 +24,7 @@ pub fn run(
             "handshakes measures TLS handshakes: give --tls-ca".to_string(),
         ));
     }
-    let mut probe = BlockingConn::connect(bootstrap)?;
-    let versions = probe
-        .negotiate()
-        .map_err(|e| BenchError::protocol(format!("ApiVersions at {bootstrap}"), e))?;
-    drop(probe);
-    let version = versions
-        .pick(ApiKey::ApiVersions)
-        .map_err(|e| BenchError::protocol("ApiVersions", e))?;
-    let addr = blocking::resolve(bootstrap)?;
+    let (version, addr) = super::api_versions_probe(bootstrap)?;
     let loops = vec![(); args.connections];
     run_measured(setup, loops, move |(), stats, window| async move {
         while Instant::now() < window.until {

@@ -21,6 +21,7 @@ use crossbeam_channel::Sender;
 use glommio::timer::sleep;
 
 use crate::error::BenchError;
+use crate::kafka::blocking::{self, BlockingConn};
 use crate::kafka::ProtocolError;
 use crate::monitor::{self, CpuUsage, Progress, Watch};
 use crate::placement;
@@ -158,6 +159,21 @@ pub async fn sleep_until(at: Instant) {
     if !wait.is_zero() {
         sleep(wait).await;
     }
+}
+
+/// The ApiVersions version to use with `bootstrap` (asked once, on a
+/// connection of its own) and its resolved address: what the connection
+/// workloads need before opening their many connections.
+pub fn api_versions_probe(bootstrap: &str) -> Result<(i16, std::net::SocketAddr), BenchError> {
+    let mut probe = BlockingConn::connect(bootstrap)?;
+    let versions = probe
+        .negotiate()
+        .map_err(|e| BenchError::protocol(format!("ApiVersions at {bootstrap}"), e))?;
+    drop(probe);
+    let version = versions
+        .pick(kafka_protocol::messages::ApiKey::ApiVersions)
+        .map_err(|e| BenchError::protocol("ApiVersions", e))?;
+    Ok((version, blocking::resolve(bootstrap)?))
 }
 
 #[cfg(test)]
