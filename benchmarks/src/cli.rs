@@ -507,27 +507,7 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
 pub struct CpuList(pub Vec<usize>);
 
 pub fn parse_cpu_list(list: &str) -> Result<CpuList, String> {
-    let bad = |reason: &str| format!("invalid CPU list {list:?}: {reason}");
-    let mut cpus = Vec::new();
-    for part in list.split(',').map(str::trim) {
-        let (start, end) = part.split_once('-').unwrap_or((part, part));
-        let start: usize = start
-            .trim()
-            .parse()
-            .map_err(|_| bad("expected numbers like 0,2-3"))?;
-        let end: usize = end
-            .trim()
-            .parse()
-            .map_err(|_| bad("expected numbers like 0,2-3"))?;
-        if start > end {
-            return Err(bad(&format!("range {start}-{end} is inverted")));
-        }
-        for cpu in start..=end {
-            if cpus.contains(&cpu) {
-                return Err(bad(&format!("CPU {cpu} is listed twice")));
-            }
-            cpus.push(cpu);
-        }
-    }
-    Ok(CpuList(cpus))
+    sluice_runtime::parse_cpu_list(list)
+        .map(CpuList)
+        .map_err(|reason| format!("invalid CPU list {list:?}: {reason}"))
 }

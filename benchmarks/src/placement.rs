@@ -41,16 +41,7 @@ pub fn plan(args: &PlacementArgs, available: &[usize]) -> Result<Vec<Option<usiz
     Ok(available.iter().take(threads).copied().map(Some).collect())
 }
 
-/// The CPUs this process may run on.
-pub fn available_cpus() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    ids.sort_unstable();
-    ids
-}
+pub use sluice_runtime::available_cpus;
 
 pub fn plan_from_args(args: &PlacementArgs) -> Result<Vec<Option<usize>>, BenchError> {
     plan(args, &available_cpus())

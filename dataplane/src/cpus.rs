@@ -17,33 +17,10 @@ pub enum CpuError {
 /// Parses `0,2-3` into `[0, 2, 3]`, keeping the order given and refusing
 /// duplicates (two shards on one CPU defeat the point of pinning).
 pub fn parse_cpu_list(list: &str) -> Result<Vec<usize>, CpuError> {
-    let bad = |reason: &str| CpuError::BadList {
+    sluice_runtime::parse_cpu_list(list).map_err(|reason| CpuError::BadList {
         list: list.to_string(),
-        reason: reason.to_string(),
-    };
-    let mut cpus = Vec::new();
-    for part in list.split(',').map(str::trim) {
-        let (start, end) = match part.split_once('-') {
-            Some((a, b)) => (a.trim(), b.trim()),
-            None => (part, part),
-        };
-        let start: usize = start
-            .parse()
-            .map_err(|_| bad("expected numbers like 0,2-3"))?;
-        let end: usize = end
-            .parse()
-            .map_err(|_| bad("expected numbers like 0,2-3"))?;
-        if start > end {
-            return Err(bad(&format!("range {start}-{end} is inverted")));
-        }
-        for cpu in start..=end {
-            if cpus.contains(&cpu) {
-                return Err(bad(&format!("CPU {cpu} is listed twice")));
-            }
-            cpus.push(cpu);
-        }
-    }
-    Ok(cpus)
+        reason,
+    })
 }
 
 /// The CPU each shard is pinned to; `None` entries run unpinned.
@@ -89,16 +66,7 @@ pub fn spare_cpus(plan: &[Option<usize>], available: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// The CPUs this process may run on, from its affinity mask.
-pub fn available_cpus() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    ids.sort_unstable();
-    ids
-}
+pub use sluice_runtime::available_cpus;
 
 /// Pins the calling (non-shard) thread to the spare CPUs, if there are any.
 pub fn pin_current_thread_to(spare: &[usize]) {

@@ -1,12 +1,12 @@
 //! Connections on a glommio executor: connect with the same timeout as the
 //! setup phase (and, with `--tls-ca`, a TLS handshake). The stream types and
-//! their split into halves are sluice's own (`sluice-net`).
+//! their split into halves are sluice's own (`sluice-runtime`).
 
 use std::net::SocketAddr;
 
 use futures_rustls::TlsConnector;
 use glommio::net::TcpStream;
-pub use sluice_net::{split, ReadHalf, Stream, WriteHalf};
+pub use sluice_runtime::{split, ReadHalf, Stream, WriteHalf};
 
 use super::blocking::CONNECT_TIMEOUT;
 use super::tls::{self, TlsClient};

@@ -12,7 +12,7 @@ use tracing::debug;
 use super::error::ConnError;
 use crate::routing::{ConnRoute, ListenerRoute, Mapping, TlsListener};
 use crate::shard::ShardContext;
-use sluice_net::Stream;
+use sluice_runtime::Stream;
 
 /// A TLS record starts with content type 22 (handshake).
 const TLS_HANDSHAKE: u8 = 0x16;

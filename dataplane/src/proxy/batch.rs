@@ -8,7 +8,7 @@
 use bytes::BytesMut;
 use futures_lite::AsyncWriteExt;
 
-use sluice_net::WriteHalf;
+use sluice_runtime::WriteHalf;
 
 /// Frames at least this large are written directly, never copied.
 const DIRECT: usize = 16 * 1024;

@@ -14,7 +14,7 @@ use tracing::{debug, warn};
 
 use super::error::ConnError;
 use super::frames::{FrameReader, ReadError};
-use sluice_net::{ReadHalf, WriteHalf};
+use sluice_runtime::{ReadHalf, WriteHalf};
 
 /// One response of `len` bytes (prefix included) whose start is buffered.
 pub struct LargeResponse<'a> {

@@ -31,7 +31,7 @@ use crate::policy::PolicyView;
 use crate::routing::ConnRoute;
 use crate::shard::ShardContext;
 use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
-use sluice_net::Stream;
+use sluice_runtime::Stream;
 
 /// Where a connection was accepted.
 #[derive(Debug, Clone)]
@@ -125,8 +125,8 @@ async fn run_pumps(
     meter: &Meter,
 ) -> Result<CloseReason, ConnError> {
     let settings = &ctx.settings;
-    let (client_rx, mut client_tx) = sluice_net::split(client);
-    let (backend_rx, mut backend_tx) = sluice_net::split(backend);
+    let (client_rx, mut client_tx) = sluice_runtime::split(client);
+    let (backend_rx, mut backend_tx) = sluice_runtime::split(backend);
     let limits = |min_body| FrameLimits {
         max_frame: settings.max_frame,
         min_body,

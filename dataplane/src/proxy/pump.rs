@@ -27,7 +27,7 @@ use super::frames::{FrameReader, FrameStart};
 use crate::metrics::Meter;
 use crate::policy::{ClusterPolicies, PolicyView, ProduceVerdict};
 use crate::shard::ShardContext;
-use sluice_net::{ReadHalf, WriteHalf};
+use sluice_runtime::{ReadHalf, WriteHalf};
 
 const API_PRODUCE: i16 = 0;
 const API_VERSIONS: i16 = 18;

@@ -13,7 +13,7 @@ use crate::metrics::Meter;
 use crate::routing::{ConnRoute, Target};
 use crate::shard::ShardContext;
 use crate::topology::{BackendTopology, Endpoint};
-use sluice_net::Stream;
+use sluice_runtime::Stream;
 
 /// How often a connection waiting for discovery looks at the shard's topology.
 const TOPOLOGY_POLL: Duration = Duration::from_millis(20);
