@@ -21,6 +21,8 @@ records (16 per request, 2 connections x 5 in flight, acks=all) to a
 table (MB/s, ratio to direct, p50/p99, proxy CPU s/GB: median [min-max]) and
 writes produce.json, consume.json, meta.json, table.md, summary.json and
 logs to the results dir. Stops everything on exit.
+A peer that cannot be installed here is left out with a warning, and the
+table says why.
 
 Options:
   --rounds N          Interleaved rounds (default 5)

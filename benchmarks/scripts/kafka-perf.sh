@@ -27,6 +27,8 @@ the same records back, each on a fresh topic. Prints a Markdown summary
 (median [min-max] per target, ratio of medians to direct, proxy CPU seconds
 per GB) and writes results.csv, results.json, summary.md and all logs to the
 results dir. Stops everything it started on exit, Ctrl-C included.
+A peer that cannot be installed here is left out with a warning, and the
+table says why.
 
 Options:
   --targets LIST        Comma list from direct,sluice,kroxylicious,kafka-proxy,
@@ -576,7 +578,7 @@ write_meta() {
 
 install_all() {
   "$KAFKA_LOCAL" install >&2
-  local t
+  local t kept=()
   for t in "${TARGETS[@]}"; do
     if [[ "$t" == sluice && ! -x "$SLUICE_BIN" && "$SLUICE_BIN" == "$ROOT/target/release/sluice" ]]; then
       log "building sluice (cargo build --release --bin sluice)"
@@ -584,8 +586,23 @@ install_all() {
     fi
     # Fail before starting Kafka rather than after.
     [[ "$t" != sluice || -x "$SLUICE_BIN" ]] || die "sluice binary $SLUICE_BIN missing"
-    ! is_peer "$t" || "$PEERS" install "$t"
+    if is_peer "$t" && ! install_peer "$t"; then
+      continue
+    fi
+    kept+=("$t")
   done
+  TARGETS=("${kept[@]}")
+}
+
+# A peer that cannot be installed here is left out of the run, and the
+# reason is printed under the table; the other targets still run.
+install_peer() {
+  local install_log="$RESULTS/logs/install-$1.txt"
+  "$PEERS" install "$1" >"$install_log" 2>&1 && return 0
+  cat "$install_log" >&2
+  log "warning: $1 not run: could not be installed"
+  printf '%s: could not be installed: %s\n' "$1" "$(tail -n 1 "$install_log" | sed "s/^peers: error: //")" >>"$RESULTS/not-run.txt"
+  return 1
 }
 
 start_targets() {

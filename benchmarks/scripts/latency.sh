@@ -25,7 +25,9 @@ Options:
   --warmup S          Warm-up seconds per run (default 1)
   --max-runs N        Runs to find the maximum rate (default 3)
   --fraction F        Fraction of the maximum rate to run at (default 0.5)
-  --targets LIST      As compare-kafka.sh (default all four)
+  --targets LIST      As compare-kafka.sh (default all four; a peer that
+                      cannot be installed here is left out, and the table
+                      says why)
   --no-responder      Skip the second part: the same rate against the
                       sluice-bench responder (not Kafka), direct / sluice /
                       relay, which shows the latency of the hop itself

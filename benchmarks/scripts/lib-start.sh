@@ -80,10 +80,10 @@ start_kafka_target() {
       wait_ready "127.0.0.1:$sp" || die "no Metadata through sluice"
       TARGET_ARGS+=(--target "sluice=127.0.0.1:$sp,pid=$SLUICE_PID") ;;
     kroxylicious)
-      start_peer kroxylicious "$KAFKA_BOOTSTRAP" $((PORT_BASE + 5))
+      start_peer kroxylicious "$KAFKA_BOOTSTRAP" $((PORT_BASE + 5)) || return 0
       TARGET_ARGS+=(--target "kroxylicious=$PEER_ADDR,pid=$PEER_PID") ;;
     kafka-proxy)
-      start_peer kafka-proxy "$KAFKA_BOOTSTRAP" $((PORT_BASE + 7))
+      start_peer kafka-proxy "$KAFKA_BOOTSTRAP" $((PORT_BASE + 7)) || return 0
       TARGET_ARGS+=(--target "kafka-proxy=$PEER_ADDR,pid=$PEER_PID") ;;
     relay)
       start_relay "$rp"

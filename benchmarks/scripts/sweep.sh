@@ -25,7 +25,9 @@ Options:
   --rounds N          Rounds per rate (default 1; each round runs every target)
   --duration S        Measured seconds per run (default 3)
   --warmup S          Warm-up seconds per run (default 1)
-  --targets LIST      As compare-kafka.sh (default all four)
+  --targets LIST      As compare-kafka.sh (default all four; a peer that
+                      cannot be installed here is left out, and the table
+                      says why)
   --plots-dir DIR     Where the PNGs are copied (default benchmarks/plots)
   --results-dir DIR   Default .sluice-cache/bench/sweep-<UTC time>
   --no-wait           Do not wait for the machine to be quiet

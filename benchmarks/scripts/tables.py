@@ -77,8 +77,18 @@ def meta_line(results):
     )
 
 
+def not_run_lines(results):
+    """Targets the script left out (e.g. a peer that could not be installed)."""
+    path = os.path.join(results, "not-run.txt")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        reasons = [line.strip() for line in f if line.strip()]
+    return ["", "Not run in this pass: " + "; ".join(reasons) + "."]
+
+
 def write(results, lines, summary):
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(lines + not_run_lines(results)) + "\n"
     with open(os.path.join(results, "table.md"), "w") as f:
         f.write(text)
     with open(os.path.join(results, "summary.json"), "w") as f:
