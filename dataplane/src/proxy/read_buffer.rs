@@ -1,8 +1,10 @@
 //! The buffer frames are read into. Socket reads need initialised memory to
 //! write into; zeroing a whole read chunk before every read would cost a
 //! memset per syscall, most of it for bytes the read never fills. This
-//! buffer remembers how far its memory has been initialised and zeroes each
-//! byte at most once per allocation.
+//! buffer remembers how far its allocation has been initialised and zeroes
+//! each byte at most once per allocation, also when `BytesMut::reserve`
+//! reclaims the same allocation (moving the data back to its start) once
+//! the frames handed out from it are gone.
 
 use bytes::{Bytes, BytesMut};
 
@@ -11,6 +13,9 @@ pub struct ReadBuffer {
     buf: BytesMut,
     /// Bytes from the start of `buf` known to be initialised; always >= len.
     initialized: usize,
+    /// The allocation `buf` lives in, as far as it is known to be
+    /// initialised: addresses `start..end` (empty before the first one).
+    zeroed: std::ops::Range<usize>,
 }
 
 impl ReadBuffer {
@@ -39,11 +44,10 @@ impl ReadBuffer {
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
         let len = self.buf.len();
         if self.buf.capacity() - len < want {
-            let before = (self.buf.as_ptr(), self.buf.capacity());
+            let before = self.buf.as_ptr();
             self.buf.reserve(want);
-            if (self.buf.as_ptr(), self.buf.capacity()) != before {
-                // New or moved memory: only the data itself is initialised.
-                self.initialized = len;
+            if self.buf.as_ptr() != before {
+                self.initialized = self.initialized_after_move();
             }
         }
         let end = len + want;
@@ -53,11 +57,29 @@ impl ReadBuffer {
                 byte.write(0);
             }
             self.initialized = end;
+            let start = self.buf.as_ptr() as usize;
+            self.zeroed.end = self.zeroed.end.max(start + end);
         }
         // SAFETY: `len..end` lies within the capacity (reserved above) and
         // was initialised, now or by an earlier call on this same
         // allocation, and no handed-out `Bytes` covers it.
         unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().add(len), want) }
+    }
+
+    /// How much of `buf` is initialised after `reserve` moved it. Within
+    /// the known allocation (reclaimed in place, or grown in place) that
+    /// is what was initialised there already: memory stays initialised for
+    /// as long as its allocation lives, and a new allocation can't start
+    /// inside a live one. Anywhere else it is new memory holding only the
+    /// copied data.
+    fn initialized_after_move(&mut self) -> usize {
+        let start = self.buf.as_ptr() as usize;
+        let len = self.buf.len();
+        if self.zeroed.contains(&start) && start + len <= self.zeroed.end {
+            return self.zeroed.end - start;
+        }
+        self.zeroed = start..start + len;
+        len
     }
 
     /// Gives the memory back when the buffer is empty and holds more than
@@ -66,6 +88,7 @@ impl ReadBuffer {
         if self.buf.is_empty() && self.buf.capacity() > limit {
             self.buf = BytesMut::new();
             self.initialized = 0;
+            self.zeroed = 0..0;
         }
     }
 
@@ -125,6 +148,31 @@ mod tests {
         for (frame, expected) in kept {
             assert_eq!(&frame[..], &expected[..]);
         }
+    }
+
+    #[test]
+    fn a_reclaimed_allocation_is_not_zeroed_again() {
+        let mut buffer = ReadBuffer::default();
+        buffer.spare(65_536);
+        buffer.commit(16_384);
+        drop(buffer.split_frame(16_384));
+        let before = buffer.data().as_ptr();
+        // 48 KiB of capacity are left after the frame: reserving 64 KiB
+        // moves the (empty) data back to the start of the same allocation.
+        buffer.spare(65_536);
+        assert_ne!(
+            buffer.data().as_ptr(),
+            before,
+            "the allocation was reclaimed"
+        );
+        assert_eq!(buffer.initialized, 65_536 + 16_384 - 16_384);
+        // A frame still held keeps its memory: the next reserve gets a new
+        // allocation, of which only the copied data counts as initialised.
+        buffer.commit(100);
+        let held = buffer.split_frame(50);
+        buffer.spare(200_000);
+        assert_eq!(buffer.initialized, 50 + 200_000);
+        assert_eq!(&held[..], &[0u8; 50][..]);
     }
 
     #[test]
