@@ -4,8 +4,8 @@ use bytes::Bytes;
 use cp_sync::config::{Acks, ProducePolicy};
 use sluice_wire::header::RequestHeader;
 use sluice_wire::produce::{
-    min_refusable_version, refuse_produce, summarize_produce_request, ProduceSummary,
-    POLICY_VIOLATION,
+    min_refusable_version, refuse_produce, summarize_produce_request, walk_produce_request,
+    ProduceItem, POLICY_VIOLATION,
 };
 use sluice_wire::WireError;
 
@@ -55,22 +55,28 @@ impl ProduceRules {
             return Ok(ProduceVerdict::Forward);
         }
         let version = header.api_version;
-        let summary = summarize_produce_request(body, version)?;
-        let Some(refusal) = self.refusal(&summary) else {
+        let scan = self.scan(body, version)?;
+        let Some(refusal) = self.refusal(&scan) else {
             return Ok(ProduceVerdict::Forward);
         };
         let limit = refusal.limit();
-        if summary.acks == 0 {
-            let reason = format!("{} (acks=0: no response can say so)", refusal.summary());
+        let unanswerable = if scan.acks == 0 {
+            Some("acks=0: no response can say so".to_owned())
+        } else if version < min_refusable_version() {
+            Some(format!("Produce v{version} is too old to answer"))
+        } else if scan.entries > MAX_ANSWERED_ENTRIES {
+            Some(format!(
+                "{} topics and partitions, too many to answer one by one",
+                scan.entries
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = unanswerable {
+            let reason = format!("{} ({why})", refusal.summary());
             return Ok(ProduceVerdict::Close(reason, limit));
         }
-        if version < min_refusable_version() {
-            let reason = format!(
-                "{} (Produce v{version} is too old to answer)",
-                refusal.summary()
-            );
-            return Ok(ProduceVerdict::Close(reason, limit));
-        }
+        let summary = summarize_produce_request(body, version)?;
         let response = refuse_produce(
             header.correlation_id,
             version,
@@ -87,26 +93,60 @@ impl ProduceRules {
         Ok(ProduceVerdict::Refuse(response, limit))
     }
 
-    fn refusal(&self, summary: &ProduceSummary) -> Option<Refusal> {
-        if let (Some(min), Some(acks)) = (self.min_acks, Acks::from_wire(summary.acks)) {
+    /// What the policies need from a request, read without allocating per
+    /// topic or partition: most requests pass, and a request's counts must
+    /// not decide how much memory the gateway takes.
+    fn scan(&self, body: &[u8], version: i16) -> Result<Scan, WireError> {
+        let mut entries = 0usize;
+        let mut topic = None;
+        let mut too_large = None;
+        let acks = walk_produce_request(body, version, |item| {
+            entries += 1;
+            match item {
+                ProduceItem::Topic(key) => topic = Some(key),
+                ProduceItem::Partition(p) => {
+                    let over = self
+                        .max_batch_bytes
+                        .is_some_and(|max| p.records_bytes > max);
+                    if over && too_large.is_none() {
+                        let name = topic.map(|t| t.to_string()).unwrap_or_default();
+                        too_large = Some((name, p.index, p.records_bytes));
+                    }
+                }
+            }
+        })?;
+        Ok(Scan {
+            acks,
+            entries,
+            too_large,
+        })
+    }
+
+    fn refusal(&self, scan: &Scan) -> Option<Refusal> {
+        if let (Some(min), Some(acks)) = (self.min_acks, Acks::from_wire(scan.acks)) {
             if acks < min {
                 return Some(Refusal::Acks { asked: acks, min });
             }
         }
-        let max = self.max_batch_bytes?;
-        let too_large = summary.topics.iter().find_map(|topic| {
-            let partition = topic.partitions.iter().find(|p| p.records_bytes > max)?;
-            Some((
-                topic.topic.to_string(),
-                partition.index,
-                partition.records_bytes,
-            ))
-        })?;
         Some(Refusal::TooLarge {
-            max,
-            first: too_large,
+            max: self.max_batch_bytes?,
+            first: scan.too_large.clone()?,
         })
     }
+}
+
+/// A refusal answers every topic and partition of the request one by one;
+/// past this many the connection is closed instead, so that no request
+/// makes the gateway build an answer many times its own size.
+const MAX_ANSWERED_ENTRIES: usize = 100_000;
+
+/// What [`ProduceRules::scan`] read from one request.
+struct Scan {
+    acks: i16,
+    /// Topics and partitions in the request.
+    entries: usize,
+    /// The first partition over `max_batch_bytes`: (topic, partition, bytes).
+    too_large: Option<(String, i32, usize)>,
 }
 
 /// Why a request is refused, worded for the producer's error message.

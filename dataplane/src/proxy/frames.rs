@@ -176,9 +176,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         if start == 0 && self.next_read <= MIN_READ {
             self.buf.release_above(4 * MIN_READ);
         }
-        // A large frame is read in as few syscalls as it takes.
         let want = match frame_len {
-            Some(len) if len > start => (len - start).max(self.next_read),
+            // A large frame is read in reads that double with what has
+            // arrived, not all at once: the memory a peer makes the gateway
+            // hold stays within about twice what it really sent, whatever
+            // length its prefix claims.
+            Some(len) if len > start => (len - start).min(self.next_read.max(start)),
             _ => self.next_read,
         };
         let spare = self.buf.spare(want);
@@ -194,5 +197,55 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         } else if read < asked / 4 {
             self.next_read = (self.next_read / 2).max(MIN_READ);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::block_on;
+    use futures_lite::io::Cursor;
+
+    const MAX_FRAME: usize = 100 << 20;
+
+    fn reader(bytes: Vec<u8>) -> FrameReader<Cursor<Vec<u8>>> {
+        let limits = FrameLimits {
+            max_frame: MAX_FRAME,
+            min_body: 8,
+            read_chunk: 64 * 1024,
+        };
+        FrameReader::new(Cursor::new(bytes), limits, false)
+    }
+
+    fn frame(body_len: usize) -> Vec<u8> {
+        let mut bytes = u32::try_from(body_len).unwrap().to_be_bytes().to_vec();
+        bytes.extend((0..body_len).map(|i| i as u8));
+        bytes
+    }
+
+    #[test]
+    fn a_claimed_length_alone_does_not_size_the_buffer() {
+        let mut bytes = frame(1024);
+        bytes[..4].copy_from_slice(&u32::try_from(MAX_FRAME - 4).unwrap().to_be_bytes());
+        let mut reader = reader(bytes);
+        let err = block_on(reader.next_frame()).unwrap_err();
+        assert!(
+            matches!(err, ReadError::Truncated { buffered: 1028, .. }),
+            "{err:?}"
+        );
+        assert!(
+            reader.buf.capacity() <= 256 * 1024,
+            "{}",
+            reader.buf.capacity()
+        );
+    }
+
+    #[test]
+    fn a_large_frame_arrives_whole_through_growing_reads() {
+        let bytes = frame(3 << 20);
+        let mut reader = reader(bytes.clone());
+        let got = block_on(reader.next_frame()).unwrap().unwrap();
+        assert_eq!(&got[..], &bytes[..]);
+        assert!(block_on(reader.next_frame()).unwrap().is_none());
     }
 }

@@ -42,14 +42,8 @@ impl ReadBuffer {
     /// `want` writable bytes right after the data, to read into; `commit`
     /// then says how many the read filled.
     pub fn spare(&mut self, want: usize) -> &mut [u8] {
+        self.reserve(want);
         let len = self.buf.len();
-        if self.buf.capacity() - len < want {
-            let before = self.buf.as_ptr();
-            self.buf.reserve(want);
-            if self.buf.as_ptr() != before {
-                self.initialized = self.initialized_after_move();
-            }
-        }
         let end = len + want;
         if self.initialized < end {
             let from = self.initialized - len;
@@ -66,6 +60,17 @@ impl ReadBuffer {
         unsafe { std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().add(len), want) }
     }
 
+    /// Capacity for `additional` more bytes after the data.
+    fn reserve(&mut self, additional: usize) {
+        if self.buf.capacity() - self.buf.len() < additional {
+            let before = self.buf.as_ptr();
+            self.buf.reserve(additional);
+            if self.buf.as_ptr() != before {
+                self.initialized = self.initialized_after_move();
+            }
+        }
+    }
+
     /// How much of `buf` is initialised after `reserve` moved it. Within
     /// the known allocation (reclaimed in place, or grown in place) that
     /// is what was initialised there already: memory stays initialised for
@@ -80,6 +85,11 @@ impl ReadBuffer {
         }
         self.zeroed = start..start + len;
         len
+    }
+
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Gives the memory back when the buffer is empty and holds more than

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Message};
 use sluice_wire::produce::{
-    min_refusable_version, refuse_produce, summarize_produce_request, ProducedPartition, TopicRef,
-    POLICY_VIOLATION,
+    min_refusable_version, refuse_produce, summarize_produce_request, walk_produce_request,
+    ProduceItem, ProducedPartition, TopicRef, POLICY_VIOLATION,
 };
 use sluice_wire::WireError;
 
@@ -55,6 +55,24 @@ fn every_truncation_is_an_error_not_a_panic() {
                 other => panic!("v{v} prefix {n}: {other:?}"),
             }
         }
+    }
+}
+
+#[test]
+fn the_walk_visits_each_topic_then_its_partitions() {
+    for v in versions() {
+        let body = common::produce_request(v, 1, None, None, SIZES);
+        let summary = summarize_produce_request(&body, v).unwrap();
+        let mut items = Vec::new();
+        let acks = walk_produce_request(&body, v, |item| items.push(item)).unwrap();
+        assert_eq!(acks, 1);
+        let expected: Vec<ProduceItem<'_>> = (summary.topics.iter())
+            .flat_map(|t| {
+                let partitions = t.partitions.iter().cloned().map(ProduceItem::Partition);
+                std::iter::once(ProduceItem::Topic(t.topic.key())).chain(partitions)
+            })
+            .collect();
+        assert_eq!(items, expected, "v{v}");
     }
 }
 

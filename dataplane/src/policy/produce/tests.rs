@@ -138,3 +138,40 @@ fn malformed_requests_are_errors() {
     let header = peek_request_header(&body).unwrap();
     assert!(rules.check(&header, &body[..body.len() - 10]).is_err());
 }
+
+/// A Produce v8 request body with `n` partitions of topic "wide", no records.
+fn wide_request(n: usize) -> Vec<u8> {
+    let header = RequestHeader::default()
+        .with_request_api_key(0)
+        .with_request_api_version(8)
+        .with_correlation_id(9);
+    let partitions = (0..n).map(|i| PartitionProduceData::default().with_index(i as i32));
+    let topic = TopicProduceData::default()
+        .with_name(TopicName(StrBytes::from_static_str("wide")))
+        .with_partition_data(partitions.collect());
+    let body = ProduceRequest::default()
+        .with_acks(1)
+        .with_topic_data(vec![topic]);
+    let mut out = bytes::BytesMut::new();
+    header.encode(&mut out, 1).unwrap();
+    body.encode(&mut out, 8).unwrap();
+    out.to_vec()
+}
+
+#[test]
+fn a_refusal_too_wide_to_answer_closes_instead() {
+    let rules = ProduceRules::compile(&[limits(Some(Acks::All), None)]);
+    let verdict = |n| {
+        let body = wide_request(n);
+        let header = peek_request_header(&body).unwrap();
+        rules.check(&header, &body).unwrap()
+    };
+    assert_eq!(refused(verdict(1_000), 8).len(), 1_000);
+    let ProduceVerdict::Close(reason, PolicyLimit::MinAcks) = verdict(100_000) else {
+        panic!("expected a close");
+    };
+    assert!(
+        reason.contains("100001 topics and partitions, too many to answer one by one"),
+        "{reason}"
+    );
+}

@@ -9,7 +9,8 @@ mod request;
 
 pub use refusal::{min_refusable_version, refuse_produce, POLICY_VIOLATION};
 pub use request::{
-    summarize_produce_request, ProduceSummary, ProducedPartition, ProducedTopic, TopicRef,
+    summarize_produce_request, walk_produce_request, ProduceItem, ProduceSummary,
+    ProducedPartition, ProducedTopic, TopicKey, TopicRef,
 };
 
 use crate::header::request_header_version;
