@@ -22,6 +22,8 @@ const SERVER_VALIDITY_DAYS: i64 = 365;
 /// Node certificates live until re-issued; there is no revocation list, so
 /// they should not live forever.
 pub const DEFAULT_NODE_VALIDITY_DAYS: u32 = 365;
+/// Ten years, and far from the dates a certificate can hold.
+pub const MAX_NODE_VALIDITY_DAYS: u32 = 3650;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -151,10 +153,10 @@ impl Ca {
     /// A client certificate naming a data-plane node.
     pub fn node_cert(&self, node_id: &str, days: u32) -> Result<IssuedCert, PkiError> {
         check_node_id(node_id).map_err(PkiError::Invalid)?;
-        if days == 0 {
-            return Err(PkiError::Invalid(
-                "validity must be at least one day".into(),
-            ));
+        if !(1..=MAX_NODE_VALIDITY_DAYS).contains(&days) {
+            return Err(PkiError::Invalid(format!(
+                "validity must be 1 to {MAX_NODE_VALIDITY_DAYS} days, not {days}"
+            )));
         }
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name.push(DnType::CommonName, node_id);
@@ -244,6 +246,17 @@ mod tests {
         std::fs::remove_file(dir.ca_key()).unwrap();
         let error = Ca::load_or_create(&dir).unwrap_err().to_string();
         assert!(error.contains("must both exist"), "{error}");
+    }
+
+    #[test]
+    fn node_validity_is_bounded() {
+        let temp = tempfile::tempdir().unwrap();
+        let ca = Ca::load_or_create(&DataDir::create(temp.path()).unwrap()).unwrap();
+        assert!(ca.node_cert("node-1", MAX_NODE_VALIDITY_DAYS).is_ok());
+        for days in [0, MAX_NODE_VALIDITY_DAYS + 1, 4_000_000, u32::MAX] {
+            let error = ca.node_cert("node-1", days).unwrap_err().to_string();
+            assert!(error.contains("validity must be 1 to 3650 days"), "{error}");
+        }
     }
 
     #[test]

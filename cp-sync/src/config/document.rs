@@ -195,10 +195,18 @@ const FIELD_NAMES: &[&str] = &[
     "client_identity",
 ];
 
+/// Longer unknown keys get no "did you mean" suggestion.
+const MAX_SUGGESTED_KEY: usize = 64;
+
 fn unknown_field_message(path: &DocPath) -> String {
     let Some(Segment::Key(key)) = path.segments().last() else {
         return "unknown field; remove it".to_owned();
     };
+    // Every field name is short; comparing a long key with each costs
+    // time for nothing.
+    if key.len() > MAX_SUGGESTED_KEY {
+        return "unknown field; remove it or fix its name".to_owned();
+    }
     let suggestion = FIELD_NAMES
         .iter()
         .map(|name| (edit_distance(key, name), *name))

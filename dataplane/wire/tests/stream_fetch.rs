@@ -198,3 +198,21 @@ fn corrupt_frames_never_panic() {
         }
     }
 }
+
+#[test]
+fn repeated_or_unordered_trailer_tags_are_refused() {
+    let map = TestMap::all();
+    // Two tagged fields, each an empty node_endpoints array (tag 0, 1 byte).
+    let repeated = [2u8, 0, 1, 1, 0, 1, 1];
+    // A filler (tag 127, empty) before a node_endpoints.
+    let unordered = [2u8, 127, 0, 0, 1, 1];
+    for trailer in [&repeated[..], &unordered[..]] {
+        let got = rewrite_fetch_trailer(FIRST_STREAMED, trailer, &map);
+        assert!(
+            matches!(&got, Err(WireError::Malformed(m)) if m.contains("tags must ascend")),
+            "{trailer:?}: {got:?}"
+        );
+    }
+    // In order, the same fields are fine.
+    assert!(rewrite_fetch_trailer(FIRST_STREAMED, &[1, 0, 1, 1], &map).is_ok());
+}

@@ -38,6 +38,15 @@ fn unknown_fields_everywhere() {
         "backend_clusters[0].tls.ca_bundel",
         "did you mean `ca_bundle`?",
     );
+    // A long key gets no suggestion (comparing it with every field name
+    // would cost time for nothing), just the error.
+    let long_key = format!("bootstrap_servers{}", "x".repeat(100));
+    let long = minimal_with("bootstrap_servers:", &format!("{long_key}:"));
+    let errors = errors_of(&long);
+    let (_, message) = (errors.iter())
+        .find(|(path, _)| path.ends_with(&long_key))
+        .expect("an error at the long key");
+    assert_eq!(message, "unknown field; remove it or fix its name");
     let destination = minimal_with("{ name: local }", "{ name: local, id: 3 }");
     assert_only_error(
         &destination,

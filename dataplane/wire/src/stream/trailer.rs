@@ -52,9 +52,18 @@ pub fn rewrite_fetch_trailer(
 fn tagged_fields(data: &[u8]) -> Result<Vec<(u32, &[u8])>, WireError> {
     let mut c = Cursor::new(data);
     let count = c.uvarint("fetch response tagged fields")?;
-    let mut fields = Vec::new();
+    let mut fields: Vec<(u32, &[u8])> = Vec::new();
     for _ in 0..count {
         let tag = c.uvarint("tag")?;
+        // Kafka writes tags in ascending order. A repeated node_endpoints
+        // could otherwise slip past the rewrite, with backend addresses.
+        if let Some(&(previous, _)) = fields.last() {
+            if tag <= previous {
+                return Err(WireError::Malformed(format!(
+                    "fetch response tagged field {tag} after {previous}: tags must ascend"
+                )));
+            }
+        }
         let size = c.uvarint("tagged field size")?;
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         fields.push((tag, c.take(size, "tagged field")?));
