@@ -63,6 +63,7 @@ label_enum! {
         BackendServerName => "backend_server_name",
         ConfigChanged => "config_changed",
         PolicyRefused => "policy_refused",
+        Internal => "internal_error",
     }
 }
 
@@ -106,6 +107,7 @@ impl CloseReason {
             E::BackendServerName(_) => CloseReason::BackendServerName,
             E::ConfigChanged(_) => CloseReason::ConfigChanged,
             E::PolicyRefused(_) => CloseReason::PolicyRefused,
+            E::Internal(_) => CloseReason::Internal,
         }
     }
 }
@@ -348,6 +350,7 @@ mod tests {
             ),
             (ConnError::TooManyConnections(1), "too_many_connections"),
             (ConnError::PolicyRefused("acks=0".into()), "policy_refused"),
+            (ConnError::Internal("oops".into()), "internal_error"),
         ];
         for (err, label) in cases {
             assert_eq!(CloseReason::of(&err).label(), label, "{err}");

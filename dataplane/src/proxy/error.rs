@@ -88,6 +88,10 @@ pub enum ConnError {
     /// A policy refused a request that no response could refuse.
     #[error("{0}")]
     PolicyRefused(String),
+    /// A bug in sluice: the connection's code panicked. Only this
+    /// connection ends; the shard and its other connections go on.
+    #[error("internal error (a bug in sluice, please report it): {0}")]
+    Internal(String),
 }
 
 impl ConnError {
@@ -104,7 +108,7 @@ impl ConnError {
             Unsolicited | CorrelationMismatch { .. } | Connect { .. } => Side::Backend,
             UnknownBroker { .. } | NoBootstrap(_) => Side::Backend,
             UnmappedPort { .. } | ListenerGone(_) | ConfigChanged(_) => Side::Config,
-            TooManyConnections(_) => Side::Gateway,
+            TooManyConnections(_) | Internal(_) => Side::Gateway,
         }
     }
 

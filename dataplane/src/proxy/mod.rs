@@ -13,11 +13,13 @@ mod read_buffer;
 mod upstream;
 
 use std::cell::Cell;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Instant;
 
-use futures_lite::future;
+use futures_lite::{future, FutureExt};
 use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
@@ -51,13 +53,30 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     let result = if ctx.active_connections() > ctx.settings.max_connections {
         Err(ConnError::TooManyConnections(ctx.settings.max_connections))
     } else {
-        proxy(&ctx, serial, &accepted, client, &stats).await
+        contained(proxy(&ctx, serial, &accepted, client, &stats)).await
     };
     ctx.inflight_abandoned(stats.outstanding.get());
     ctx.connection_closed();
     ctx.meter
         .connection_closed(&meter, result.as_ref().copied());
     log_close(&ctx, &accepted, serial, started, &stats, result);
+}
+
+/// A panic in one connection's code must not take down the shard with
+/// every other connection on it: it ends this connection only, which is then
+/// counted and logged like any other close.
+async fn contained(
+    connection: impl Future<Output = Result<CloseReason, ConnError>>,
+) -> Result<CloseReason, ConnError> {
+    match AssertUnwindSafe(connection).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic with a non-text payload".to_owned());
+            Err(ConnError::Internal(message))
+        }
+    }
 }
 
 fn log_close(
@@ -175,5 +194,35 @@ async fn run_pumps(
         Err(ConnError::ClientIo(_)) if client_hung_up.get() => Ok(reason.get()),
         Err(e) => Err(e),
         Ok(()) => Ok(reason.get()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::block_on;
+
+    #[test]
+    fn a_panicking_connection_ends_with_an_internal_error() {
+        let panicked = block_on(contained(async {
+            let frames: &[u8] = &[];
+            // An out-of-bounds index, as an unchecked slice would make.
+            let byte = frames[usize::from(frames.is_empty())];
+            Ok::<_, ConnError>(if byte == 0 {
+                CloseReason::ClientClosed
+            } else {
+                CloseReason::Draining
+            })
+        }));
+        let Err(ConnError::Internal(message)) = panicked else {
+            panic!("expected an internal error, got {panicked:?}");
+        };
+        assert!(message.contains("index out of bounds"), "{message}");
+        assert_eq!(
+            CloseReason::of(&ConnError::Internal(message)).label(),
+            "internal_error"
+        );
+        let fine = block_on(contained(async { Ok(CloseReason::ClientClosed) }));
+        assert!(matches!(fine, Ok(CloseReason::ClientClosed)));
     }
 }
