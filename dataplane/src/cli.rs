@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// instead of whole; 0 turns that off.
     #[arg(long, default_value_t = 128 * 1024, env = "SLUICE_CUT_THROUGH_BYTES")]
     pub cut_through_bytes: usize,
+    /// How long a client on a TLS listener has to complete its TLS
+    /// handshake, in milliseconds.
+    #[arg(long, default_value_t = 10_000, env = "SLUICE_HANDSHAKE_TIMEOUT_MS")]
+    pub handshake_timeout_ms: u64,
     /// Timeout for connecting to a backend broker, in milliseconds.
     #[arg(long, default_value_t = 5_000, env = "SLUICE_CONNECT_TIMEOUT_MS")]
     pub connect_timeout_ms: u64,
@@ -131,6 +135,7 @@ fn run_options(args: RunArgs) -> RunOptions {
             0 => usize::MAX,
             n => n,
         },
+        handshake_timeout: Duration::from_millis(args.handshake_timeout_ms.max(1)),
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         broker_wait: Duration::from_millis(args.broker_wait_ms),
         metrics: args.observability.metrics,

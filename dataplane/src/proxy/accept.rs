@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use futures_lite::future;
 use futures_rustls::LazyConfigAcceptor;
 use glommio::net::TcpStream;
 use rustls::server::Acceptor;
@@ -28,6 +29,24 @@ pub async fn establish(
         let route = port_route(listener, port)?;
         return Ok((Stream::Plain(tcp), route));
     };
+    // A client that stalls before or during its handshake holds a
+    // connection slot; it gets a bounded time to finish.
+    let limit = ctx.settings.handshake_timeout;
+    let expired = async {
+        glommio::timer::sleep(limit).await;
+        Err(ConnError::HandshakeTimeout(limit.as_millis()))
+    };
+    future::or(tls_or_plaintext(ctx, listener, tls, tcp, port), expired).await
+}
+
+/// A TLS listener's client: TLS terminated, or plaintext where allowed.
+async fn tls_or_plaintext(
+    ctx: &ShardContext,
+    listener: &Arc<ListenerRoute>,
+    tls: &TlsListener,
+    tcp: TcpStream,
+    port: u16,
+) -> Result<(Stream, ConnRoute), ConnError> {
     let mut first = [0u8; 1];
     let peeked = (tcp.peek(&mut first).await).map_err(|e| ConnError::ClientIo(e.into()))?;
     if peeked == 0 {

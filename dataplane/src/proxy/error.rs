@@ -72,6 +72,8 @@ pub enum ConnError {
     PlaintextOnSni,
     #[error("client TLS handshake failed: {0}")]
     TlsHandshake(std::io::Error),
+    #[error("client did not finish its TLS handshake within {0} ms")]
+    HandshakeTimeout(u128),
     #[error("client sent no SNI server name; this listener routes by name")]
     NoSni,
     #[error("unknown SNI server name {0:?}")]
@@ -100,6 +102,7 @@ impl ConnError {
         match self {
             ClientFrame(_) | ClientTruncated(_) | ClientIo(_) => Side::Client,
             ClientGone | PlaintextOnTls | PlaintextOnSni | TlsHandshake(_) => Side::Client,
+            HandshakeTimeout(_) => Side::Client,
             NoSni | UnknownSni(_) | PolicyRefused(_) => Side::Client,
             BackendTls { .. } | BackendServerName(_) => Side::Backend,
             BackendFrame(_) | BackendTruncated(_) | BackendIo(_) | BackendClosed(_) => {

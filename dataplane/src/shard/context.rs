@@ -27,6 +27,8 @@ pub struct ShardSettings {
     pub read_chunk: usize,
     /// Responses of at least this many bytes are forwarded as they arrive.
     pub cut_through: usize,
+    /// How long a TLS client may take from accept to a finished handshake.
+    pub handshake_timeout: Duration,
     pub connect_timeout: Duration,
     /// How long a new connection waits for an unknown broker to be discovered.
     pub broker_wait: Duration,

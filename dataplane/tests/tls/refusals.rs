@@ -118,6 +118,23 @@ pub fn bad_clients(env: &Env) {
         LOG_WAIT,
     );
 
+    // A client that starts a TLS record and stalls: closed once the
+    // handshake timeout (4 s here) runs out.
+    let mut stalled = RawConn::connect(&addr);
+    stalled.send_bytes(&[0x16, 0x03]);
+    assert!(
+        stalled.closed_by_peer(),
+        "a stalled handshake was kept open"
+    );
+    env.gateway.wait_log_line(
+        &[
+            "connection closed",
+            "did not finish its TLS handshake within 4000 ms",
+            "reason_code=\"handshake_timeout\"",
+        ],
+        LOG_WAIT,
+    );
+
     // TLS on a plaintext port.
     let mapped = format!("127.0.0.1:{}", env.mapped_port);
     assert!(connect(&mapped, "bootstrap.vc-c.example", client_config(ca, None)).is_err());

@@ -115,7 +115,17 @@ impl Env {
             client_ca: &client_ca.write(d, "client-ca"),
             ports: [base, base + 1, base + 2, base + 3],
         });
-        let gateway = Gateway::start(&config, base, &["--shards", "2", "--no-pin"]);
+        let gateway = Gateway::start(
+            &config,
+            base,
+            &[
+                "--shards",
+                "2",
+                "--no-pin",
+                "--handshake-timeout-ms",
+                "4000",
+            ],
+        );
         drop(kafka.ca);
         Env {
             dir,
