@@ -13,10 +13,11 @@ use futures_lite::future;
 use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
 use sluice_wire::produce::produce_acks;
 use sluice_wire::rewrite::{
-    api_versions_unsupported_response, max_api_versions_version, response_needs_inspection,
-    rewrite_response, BrokerAddressMap, Rewritten,
+    api_versions_unsupported_response, max_api_versions_version, request_version_handled,
+    response_needs_inspection, rewrite_response, BrokerAddressMap, Rewritten,
 };
 use sluice_wire::stream::{stream_plan, StreamPlan};
+use sluice_wire::WireError;
 use tracing::{debug, trace, warn};
 
 use super::batch::Batch;
@@ -151,6 +152,16 @@ fn route_request(
     policies: &ClusterPolicies,
     meter: &Meter,
 ) -> Result<Route, ConnError> {
+    if header.api_key != API_VERSIONS
+        && !request_version_handled(header.api_key, header.api_version)
+    {
+        // Its response could not be rewritten; refused here, so the close
+        // names the client, not the backend.
+        return Err(ConnError::ClientFrame(WireError::UnsupportedVersion {
+            api_key: header.api_key,
+            version: header.api_version,
+        }));
+    }
     match header.api_key {
         API_PRODUCE => {
             let verdict = (policies.produce.check(header, body)).map_err(ConnError::ClientFrame)?;

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
+use kafka_protocol::messages::{ApiKey, ApiVersionsResponse, MetadataResponse};
+use kafka_protocol::protocol::Message;
 
 use crate::leaks::api_versions_request;
 use crate::support::raw::RawConn;
@@ -82,6 +83,13 @@ fn cases() -> Vec<Case> {
         ),
         case("tls client hello", CLIENT_HELLO, false, false, &["TLS"]),
         case(
+            "metadata newer than sluice rewrites",
+            &metadata_beyond_decoder(),
+            false,
+            false,
+            &["api key 3 version", "not supported"],
+        ),
+        case(
             "vanishes mid-frame",
             &[0, 0, 0, 64, 0, 18, 0, 3, 0, 0],
             false,
@@ -89,6 +97,19 @@ fn cases() -> Vec<Case> {
             &["client"],
         ),
     ]
+}
+
+/// A Metadata request one version past what sluice decodes (and advertises):
+/// its response could not be rewritten, so the client is at fault.
+fn metadata_beyond_decoder() -> Vec<u8> {
+    let version = MetadataResponse::VERSIONS.max + 1;
+    let mut body = vec![0, 3];
+    body.extend_from_slice(&version.to_be_bytes());
+    // Correlation id 9, null client id, no header tags, then a body.
+    body.extend_from_slice(&[0, 0, 0, 9, 0xff, 0xff, 0, 1, 0, 0, 0]);
+    let mut frame = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    frame
 }
 
 pub fn bad_input_is_contained(env: &Env) {

@@ -47,7 +47,7 @@ pub fn api_versions_unsupported_response(correlation_id: i32) -> Bytes {
 
 /// The versions of `api_key` whose responses the gateway can handle, for
 /// the apis it rewrites; `None` for every other api.
-fn handled_versions(api_key: i16) -> Option<VersionRange> {
+pub(super) fn handled_versions(api_key: i16) -> Option<VersionRange> {
     // Produce below v10 and Fetch below v16 carry no broker address and
     // pass through undecoded, so only the top of their range is bounded.
     let from_zero = |r: VersionRange| VersionRange { min: 0, max: r.max };

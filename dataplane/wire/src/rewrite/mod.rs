@@ -78,6 +78,30 @@ pub fn response_needs_inspection(api_key: i16, api_version: i16) -> bool {
     }
 }
 
+/// Whether sluice handles a request of `api_key` at `api_version`: every
+/// version of the apis it forwards blind, and for the ones whose responses
+/// it rewrites, the versions it decodes (what its ApiVersions answers
+/// advertise). A client asking for more is the one at fault.
+pub fn request_version_handled(api_key: i16, api_version: i16) -> bool {
+    api_versions::handled_versions(api_key)
+        .is_none_or(|range| (range.min..=range.max).contains(&api_version))
+}
+
+#[cfg(test)]
+#[test]
+fn request_versions_handled_are_the_decoded_ones() {
+    use kafka_protocol::messages::MetadataResponse;
+    use kafka_protocol::protocol::Message;
+    let max = MetadataResponse::VERSIONS.max;
+    assert!(request_version_handled(METADATA, max));
+    assert!(!request_version_handled(METADATA, max + 1));
+    // Old Produce carries no broker address: every version from v0.
+    assert!(request_version_handled(PRODUCE, 0));
+    // Apis sluice forwards blind, and unknown ones, are never refused.
+    assert!(request_version_handled(19, 99));
+    assert!(request_version_handled(9_999, 0));
+}
+
 /// Rewrites one response. `body` = response frame without the length
 /// prefix (header included). See the module docs for what changes; a
 /// response that needs rewriting at a version kafka-protocol cannot decode
