@@ -48,6 +48,19 @@ pub fn gateway(backend: &str, extra: &[&str], env: &[(&str, &str)]) -> Gateway {
 }
 
 /// Metric names in `text`: `sluice_...` words, histogram suffixes removed.
+/// A client that sends an ApiVersions v0 request and waits (at most 30 s)
+/// for the gateway to answer or close: sluice connects upstream only once
+/// a client has spoken.
+pub fn speak_and_wait_for_close(addr: &str) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("read timeout");
+    conn.write_all(&[0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff])
+        .expect("write");
+    let _ = conn.read(&mut [0u8; 1]);
+}
+
 fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
     let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
     (words.filter(|w| w.starts_with("sluice_")))

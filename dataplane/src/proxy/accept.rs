@@ -29,6 +29,12 @@ pub async fn establish(
         let route = port_route(listener, port)?;
         return Ok((Stream::Plain(tcp), route));
     };
+    let accept = TlsAccept {
+        ctx,
+        listener,
+        tls,
+        port,
+    };
     // A client that stalls before or during its handshake holds a
     // connection slot; it gets a bounded time to finish.
     let limit = ctx.settings.handshake_timeout;
@@ -36,64 +42,63 @@ pub async fn establish(
         glommio::timer::sleep(limit).await;
         Err(ConnError::HandshakeTimeout(limit.as_millis()))
     };
-    future::or(tls_or_plaintext(ctx, listener, tls, tcp, port), expired).await
+    future::or(accept.tls_or_plaintext(tcp), expired).await
 }
 
-/// A TLS listener's client: TLS terminated, or plaintext where allowed.
-async fn tls_or_plaintext(
-    ctx: &ShardContext,
-    listener: &Arc<ListenerRoute>,
-    tls: &TlsListener,
-    tcp: TcpStream,
+/// A client of a TLS listener, on `port`.
+struct TlsAccept<'a> {
+    ctx: &'a ShardContext,
+    listener: &'a Arc<ListenerRoute>,
+    tls: &'a TlsListener,
     port: u16,
-) -> Result<(Stream, ConnRoute), ConnError> {
-    let mut first = [0u8; 1];
-    let peeked = (tcp.peek(&mut first).await).map_err(|e| ConnError::ClientIo(e.into()))?;
-    if peeked == 0 {
-        return Err(ConnError::ClientGone);
-    }
-    if first[0] != TLS_HANDSHAKE {
-        if !tls.allow_plaintext {
-            return Err(ConnError::PlaintextOnTls);
-        }
-        if matches!(listener.mapping, Mapping::Sni { .. }) {
-            return Err(ConnError::PlaintextOnSni);
-        }
-        let route = port_route(listener, port)?;
-        return Ok((Stream::Plain(tcp), route));
-    }
-    terminate_tls(ctx, listener, tls, tcp, port).await
 }
 
-async fn terminate_tls(
-    ctx: &ShardContext,
-    listener: &Arc<ListenerRoute>,
-    tls: &TlsListener,
-    tcp: TcpStream,
-    port: u16,
-) -> Result<(Stream, ConnRoute), ConnError> {
-    let start = LazyConfigAcceptor::new(Acceptor::default(), tcp)
-        .await
-        .map_err(ConnError::TlsHandshake)?;
-    let server_name = start.client_hello().server_name().map(str::to_owned);
-    let route = match &listener.mapping {
-        Mapping::Port { .. } => port_route(listener, port)?,
-        Mapping::Sni { .. } => {
-            let name = server_name.clone().ok_or(ConnError::NoSni)?;
-            listener
-                .sni_route(&name)
-                .ok_or(ConnError::UnknownSni(name))?
+impl TlsAccept<'_> {
+    /// TLS terminated, or plaintext where the listener allows it.
+    async fn tls_or_plaintext(&self, tcp: TcpStream) -> Result<(Stream, ConnRoute), ConnError> {
+        let mut first = [0u8; 1];
+        let peeked = (tcp.peek(&mut first).await).map_err(|e| ConnError::ClientIo(e.into()))?;
+        if peeked == 0 {
+            return Err(ConnError::ClientGone);
         }
-    };
-    let stream = start
-        .into_stream(ctx.server_tls(&tls.config))
-        .await
-        .map_err(ConnError::TlsHandshake)?;
-    let principal = (stream.get_ref().1.peer_certificates())
-        .and_then(|chain| chain.first())
-        .and_then(|cert| cp_sync::tls::client_principal(cert.as_ref(), tls.principal));
-    debug!(listener = %listener.listener, sni = ?server_name, principal = ?principal, "TLS established");
-    Ok((Stream::TlsServer(Box::new(stream)), route))
+        if first[0] != TLS_HANDSHAKE {
+            if !self.tls.allow_plaintext {
+                return Err(ConnError::PlaintextOnTls);
+            }
+            if matches!(self.listener.mapping, Mapping::Sni { .. }) {
+                return Err(ConnError::PlaintextOnSni);
+            }
+            let route = port_route(self.listener, self.port)?;
+            return Ok((Stream::Plain(tcp), route));
+        }
+        self.terminate(tcp).await
+    }
+
+    async fn terminate(&self, tcp: TcpStream) -> Result<(Stream, ConnRoute), ConnError> {
+        let listener = self.listener;
+        let start = LazyConfigAcceptor::new(Acceptor::default(), tcp)
+            .await
+            .map_err(ConnError::TlsHandshake)?;
+        let server_name = start.client_hello().server_name().map(str::to_owned);
+        let route = match &listener.mapping {
+            Mapping::Port { .. } => port_route(listener, self.port)?,
+            Mapping::Sni { .. } => {
+                let name = server_name.clone().ok_or(ConnError::NoSni)?;
+                listener
+                    .sni_route(&name)
+                    .ok_or(ConnError::UnknownSni(name))?
+            }
+        };
+        let stream = start
+            .into_stream(self.ctx.server_tls(&self.tls.config))
+            .await
+            .map_err(ConnError::TlsHandshake)?;
+        let principal = (stream.get_ref().1.peer_certificates())
+            .and_then(|chain| chain.first())
+            .and_then(|cert| cp_sync::tls::client_principal(cert.as_ref(), self.tls.principal));
+        debug!(listener = %listener.listener, sni = ?server_name, principal = ?principal, "TLS established");
+        Ok((Stream::TlsServer(Box::new(stream)), route))
+    }
 }
 
 fn port_route(listener: &Arc<ListenerRoute>, port: u16) -> Result<ConnRoute, ConnError> {

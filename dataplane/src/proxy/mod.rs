@@ -33,7 +33,7 @@ use crate::policy::PolicyView;
 use crate::routing::ConnRoute;
 use crate::shard::ShardContext;
 use pump::{pump_requests, pump_responses, ConnStats, RequestsEnd};
-use sluice_runtime::Stream;
+use sluice_runtime::{ReadHalf, Stream, WriteHalf};
 
 /// Where a connection was accepted.
 #[derive(Debug, Clone)]
@@ -122,8 +122,21 @@ async fn proxy(
     let closed = ctx.register(serial, route.clone());
     let meter = ctx.meter.route(&route);
     let served = async {
-        let backend = upstream::connect(ctx, &route, &meter).await?;
         client.set_nodelay(true);
+        let (client_rx, client_tx) = sluice_runtime::split(client);
+        let mut requests_in = FrameReader::new(client_rx, frame_limits(ctx, 8), true);
+        // The backend is connected for a client that has sent something:
+        // one that stays silent, or only probes the port, costs the backend
+        // nothing.
+        let gone = requests_in.closed_or_readable().await;
+        if gone.map_err(ConnError::from_client_read)? {
+            return Ok(CloseReason::ClientClosed);
+        }
+        let backend = upstream::connect(ctx, &route, &meter).await?;
+        let client = ClientSide {
+            requests_in,
+            client_tx,
+        };
         run_pumps(ctx, &route, client, backend, stats, &meter).await
     };
     let config_changed = async {
@@ -135,25 +148,37 @@ async fn proxy(
     result
 }
 
+/// The client's side of a connection, split, with its first bytes read.
+struct ClientSide {
+    requests_in: FrameReader<ReadHalf>,
+    client_tx: WriteHalf,
+}
+
+/// Frame limits of one direction: `min_body` is 8 for requests (api key,
+/// version, correlation id), 4 for responses.
+fn frame_limits(ctx: &ShardContext, min_body: usize) -> FrameLimits {
+    FrameLimits {
+        max_frame: ctx.settings.max_frame,
+        min_body,
+        read_chunk: ctx.settings.read_chunk,
+    }
+}
+
 async fn run_pumps(
     ctx: &ShardContext,
     route: &ConnRoute,
-    client: Stream,
+    client: ClientSide,
     backend: Stream,
     stats: &ConnStats,
     meter: &Meter,
 ) -> Result<CloseReason, ConnError> {
-    let settings = &ctx.settings;
-    let (client_rx, mut client_tx) = sluice_runtime::split(client);
+    let ClientSide {
+        mut requests_in,
+        mut client_tx,
+    } = client;
     let (backend_rx, mut backend_tx) = sluice_runtime::split(backend);
-    let limits = |min_body| FrameLimits {
-        max_frame: settings.max_frame,
-        min_body,
-        read_chunk: settings.read_chunk,
-    };
-    let mut requests_in = FrameReader::new(client_rx, limits(8), true);
-    let mut responses_in = FrameReader::new(backend_rx, limits(4), false);
-    let (fifo_tx, fifo_rx) = fifo::fifo(settings.max_inflight);
+    let mut responses_in = FrameReader::new(backend_rx, frame_limits(ctx, 4), false);
+    let (fifo_tx, fifo_rx) = fifo::fifo(ctx.settings.max_inflight);
     let mut policies = PolicyView::new(&route.cluster.virtual_cluster);
 
     let reason = Cell::new(CloseReason::ClientClosed);

@@ -182,6 +182,30 @@ pub fn metrics_count_a_produce_consume_run(env: &Env) {
     wait::until("the rejected frame to be counted", WAIT, || {
         (scrape(gw.admin()).sum("sluice_frames_rejected_total", &http) >= 1.0).then_some(())
     });
+    silent_client_opens_no_backend_connection(&gw);
+}
+
+/// A client that connects and leaves without a word (a port probe) costs
+/// the backend nothing: sluice connects upstream once a client has spoken.
+fn silent_client_opens_no_backend_connection(gw: &Gateway) {
+    let before = settled(gw);
+    drop(TcpStream::connect(gw.bootstrap()).expect("connect"));
+    // Its close and any backend connection it made are counted together.
+    let after = wait::until(
+        "the silent connection to be closed and counted",
+        WAIT,
+        || {
+            let m = scrape(gw.admin());
+            let closed = |m: &Metrics| m.sum("sluice_client_connections_closed_total", &[]);
+            (closed(&m) > closed(&before)).then_some(m)
+        },
+    );
+    let opened = |m: &Metrics| m.sum("sluice_backend_connections_opened_total", &[]);
+    assert_eq!(
+        opened(&after),
+        opened(&before),
+        "a silent client opened a backend connection"
+    );
 }
 
 fn readiness(gw: &Gateway) -> Option<u16> {

@@ -74,8 +74,7 @@ fn metrics_count_connections_config_loads_and_discovery() {
     assert!(before.has("sluice_build_info") && before.has("sluice_bytes_in_total"));
 
     // Discovery never gets an answer: the connection gives up on the backend.
-    let mut conn = TcpStream::connect(gw.bootstrap()).expect("connect");
-    let _ = std::io::Read::read(&mut conn, &mut [0u8; 1]);
+    crate::speak_and_wait_for_close(&gw.bootstrap());
     let no_bootstrap = [("listener", "plain"), ("reason", "no_bootstrap")];
     wait::until("the closed connection to be counted", WAIT, || {
         let m = scrape(gw.admin());

@@ -1,7 +1,6 @@
 //! `--log-format`: every line of the chosen format parses, and the line a
 //! connection close writes carries its reason, duration and bytes.
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::support::gateway::Gateway;
@@ -15,8 +14,7 @@ fn log_of_one_connection(format: &str) -> String {
     let backend = SilentBackend::new();
     let mut gw: Gateway = gateway(&backend.addr(), &["--log-format", format], &[]);
     gw.wait_log("sluice is serving", WAIT);
-    let mut conn = TcpStream::connect(gw.bootstrap()).expect("connect");
-    let _ = std::io::Read::read(&mut conn, &mut [0u8; 1]);
+    crate::speak_and_wait_for_close(&gw.bootstrap());
     gw.wait_log("connection closed", WAIT);
     assert!(gw.stop().success());
     gw.logs()

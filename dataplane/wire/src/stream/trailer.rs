@@ -55,14 +55,12 @@ fn tagged_fields(data: &[u8]) -> Result<Vec<(u32, &[u8])>, WireError> {
     let mut fields: Vec<(u32, &[u8])> = Vec::new();
     for _ in 0..count {
         let tag = c.uvarint("tag")?;
-        // Kafka writes tags in ascending order. A repeated node_endpoints
-        // could otherwise slip past the rewrite, with backend addresses.
-        if let Some(&(previous, _)) = fields.last() {
-            if tag <= previous {
-                return Err(WireError::Malformed(format!(
-                    "fetch response tagged field {tag} after {previous}: tags must ascend"
-                )));
-            }
+        // Only the first node_endpoints is rewritten: a second one would
+        // reach the client with backend addresses.
+        if tag == NODE_ENDPOINTS && fields.iter().any(|(t, _)| *t == NODE_ENDPOINTS) {
+            return Err(WireError::Malformed(
+                "fetch response carries node_endpoints twice".into(),
+            ));
         }
         let size = c.uvarint("tagged field size")?;
         let size = usize::try_from(size).unwrap_or(usize::MAX);
