@@ -68,7 +68,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 128 * 1024, env = "SLUICE_CUT_THROUGH_BYTES")]
     pub cut_through_bytes: usize,
     /// How long a client on a TLS listener has to complete its TLS
-    /// handshake, in milliseconds.
+    /// handshake, in milliseconds; 0 turns the limit off.
     #[arg(long, default_value_t = 10_000, env = "SLUICE_HANDSHAKE_TIMEOUT_MS")]
     pub handshake_timeout_ms: u64,
     /// Timeout for connecting to a backend broker, in milliseconds.
@@ -135,7 +135,10 @@ fn run_options(args: RunArgs) -> RunOptions {
             0 => usize::MAX,
             n => n,
         },
-        handshake_timeout: Duration::from_millis(args.handshake_timeout_ms.max(1)),
+        handshake_timeout: match args.handshake_timeout_ms {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        },
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         broker_wait: Duration::from_millis(args.broker_wait_ms),
         metrics: args.observability.metrics,

@@ -37,7 +37,9 @@ pub async fn establish(
     };
     // A client that stalls before or during its handshake holds a
     // connection slot; it gets a bounded time to finish.
-    let limit = ctx.settings.handshake_timeout;
+    let Some(limit) = ctx.settings.handshake_timeout else {
+        return accept.tls_or_plaintext(tcp).await;
+    };
     let expired = async {
         glommio::timer::sleep(limit).await;
         Err(ConnError::HandshakeTimeout(limit.as_millis()))

@@ -144,6 +144,15 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         self.buf.split_frame(n)
     }
 
+    /// Checks what is buffered as the start of a frame (length, and on a
+    /// connection's first bytes, another protocol), without taking it.
+    pub fn check_start(&self) -> Result<(), ReadError> {
+        let lim = self.limits;
+        let detect = self.first && self.detect_foreign;
+        frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)?;
+        Ok(())
+    }
+
     /// One more read, a chunk long; 0 at end of stream.
     pub async fn read_more(&mut self) -> Result<usize, ReadError> {
         self.fill(None).await
@@ -192,6 +201,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 
     fn adapt_read_size(&mut self, read: usize, asked: usize) {
+        // A read cut short at a frame's end says nothing about how busy
+        // the peer is.
+        if asked < self.next_read {
+            return;
+        }
         if read == asked {
             self.next_read = (self.next_read * 2).min(self.limits.read_chunk.max(MIN_READ));
         } else if read < asked / 4 {
@@ -238,6 +252,16 @@ mod tests {
             "{}",
             reader.buf.capacity()
         );
+    }
+
+    #[test]
+    fn the_tail_of_a_frame_does_not_grow_later_reads() {
+        // 4,100 bytes: a full first read of 4,096, then a read of the last 4.
+        let mut bytes = frame(4_096);
+        bytes.extend(frame(8));
+        let mut reader = reader(bytes);
+        block_on(reader.next_frame()).unwrap().unwrap();
+        assert_eq!(reader.next_read, 2 * MIN_READ, "only the full read counts");
     }
 
     #[test]

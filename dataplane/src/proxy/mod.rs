@@ -55,6 +55,9 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     } else {
         contained(proxy(&ctx, serial, &accepted, client, &stats)).await
     };
+    // Here rather than in `proxy`, so that a connection ended by a panic
+    // is forgotten too.
+    ctx.unregister(serial);
     ctx.inflight_abandoned(stats.outstanding.get());
     ctx.connection_closed();
     ctx.meter
@@ -132,6 +135,11 @@ async fn proxy(
         if gone.map_err(ConnError::from_client_read)? {
             return Ok(CloseReason::ClientClosed);
         }
+        // Nor does one that speaks another protocol, or comes too late.
+        (requests_in.check_start()).map_err(ConnError::from_client_read)?;
+        if ctx.is_draining() {
+            return Ok(CloseReason::Draining);
+        }
         let backend = upstream::connect(ctx, &route, &meter).await?;
         let client = ClientSide {
             requests_in,
@@ -143,9 +151,7 @@ async fn proxy(
         let reason = closed.recv().await.unwrap_or_default();
         Err(ConnError::ConfigChanged(reason))
     };
-    let result = future::or(served, config_changed).await;
-    ctx.unregister(serial);
-    result
+    future::or(served, config_changed).await
 }
 
 /// The client's side of a connection, split, with its first bytes read.

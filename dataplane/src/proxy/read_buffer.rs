@@ -63,9 +63,11 @@ impl ReadBuffer {
     /// Capacity for `additional` more bytes after the data.
     fn reserve(&mut self, additional: usize) {
         if self.buf.capacity() - self.buf.len() < additional {
-            let before = self.buf.as_ptr();
+            // The pointer alone is not enough: a new allocation may start
+            // right where an exhausted one ended.
+            let before = (self.buf.as_ptr(), self.buf.capacity());
             self.buf.reserve(additional);
-            if self.buf.as_ptr() != before {
+            if (self.buf.as_ptr(), self.buf.capacity()) != before {
                 self.initialized = self.initialized_after_move();
             }
         }
@@ -76,7 +78,9 @@ impl ReadBuffer {
     /// is what was initialised there already: memory stays initialised for
     /// as long as its allocation lives, and a new allocation can't start
     /// inside a live one. Anywhere else it is new memory holding only the
-    /// copied data.
+    /// copied data. This relies on how `BytesMut::reserve` reclaims (it
+    /// moves the data to the start of the same allocation and leaves the
+    /// rest as it was), as bytes 1.x does.
     fn initialized_after_move(&mut self) -> usize {
         let start = self.buf.as_ptr() as usize;
         let len = self.buf.len();

@@ -27,8 +27,9 @@ pub struct ShardSettings {
     pub read_chunk: usize,
     /// Responses of at least this many bytes are forwarded as they arrive.
     pub cut_through: usize,
-    /// How long a TLS client may take from accept to a finished handshake.
-    pub handshake_timeout: Duration,
+    /// How long a TLS client may take from accept to a finished handshake
+    /// (`None`: no limit).
+    pub handshake_timeout: Option<Duration>,
     pub connect_timeout: Duration,
     /// How long a new connection waits for an unknown broker to be discovered.
     pub broker_wait: Duration,
