@@ -12,8 +12,8 @@ mod pump;
 mod read_buffer;
 mod upstream;
 
+use std::any::Any;
 use std::cell::Cell;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -53,7 +53,10 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     let result = if ctx.active_connections() > ctx.settings.max_connections {
         Err(ConnError::TooManyConnections(ctx.settings.max_connections))
     } else {
-        contained(proxy(&ctx, serial, &accepted, client, &stats)).await
+        // Built in place: passing the connection's future to an async fn
+        // would keep a second copy of its state (kilobytes per connection).
+        let run = AssertUnwindSafe(proxy(&ctx, serial, &accepted, client, &stats));
+        contained(run.catch_unwind().await)
     };
     // Here rather than in `proxy`, so that a connection ended by a panic
     // is forgotten too.
@@ -68,18 +71,15 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
 /// A panic in one connection's code must not take down the shard with
 /// every other connection on it: it ends this connection only, which is then
 /// counted and logged like any other close.
-async fn contained(
-    connection: impl Future<Output = Result<CloseReason, ConnError>>,
+fn contained(
+    caught: Result<Result<CloseReason, ConnError>, Box<dyn Any + Send>>,
 ) -> Result<CloseReason, ConnError> {
-    match AssertUnwindSafe(connection).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => {
-            let message = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic with a non-text payload".to_owned());
-            Err(ConnError::Internal(message))
-        }
-    }
+    caught.unwrap_or_else(|panic| {
+        let message = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-text payload".to_owned());
+        Err(ConnError::Internal(message))
+    })
 }
 
 fn log_close(
@@ -235,16 +235,19 @@ mod tests {
 
     #[test]
     fn a_panicking_connection_ends_with_an_internal_error() {
-        let panicked = block_on(contained(async {
-            let frames: &[u8] = &[];
-            // An out-of-bounds index, as an unchecked slice would make.
-            let byte = frames[usize::from(frames.is_empty())];
-            Ok::<_, ConnError>(if byte == 0 {
-                CloseReason::ClientClosed
-            } else {
-                CloseReason::Draining
+        let panicked = contained(block_on(
+            AssertUnwindSafe(async {
+                let frames: &[u8] = &[];
+                // An out-of-bounds index, as an unchecked slice would make.
+                let byte = frames[usize::from(frames.is_empty())];
+                Ok::<_, ConnError>(if byte == 0 {
+                    CloseReason::ClientClosed
+                } else {
+                    CloseReason::Draining
+                })
             })
-        }));
+            .catch_unwind(),
+        ));
         let Err(ConnError::Internal(message)) = panicked else {
             panic!("expected an internal error, got {panicked:?}");
         };
@@ -253,7 +256,9 @@ mod tests {
             CloseReason::of(&ConnError::Internal(message)).label(),
             "internal_error"
         );
-        let fine = block_on(contained(async { Ok(CloseReason::ClientClosed) }));
+        let fine = contained(block_on(
+            AssertUnwindSafe(async { Ok(CloseReason::ClientClosed) }).catch_unwind(),
+        ));
         assert!(matches!(fine, Ok(CloseReason::ClientClosed)));
     }
 }
