@@ -182,6 +182,7 @@ pub fn metrics_count_a_produce_consume_run(env: &Env) {
 
     // An invalid frame is counted by what was wrong with it.
     let mut conn = TcpStream::connect(gw.bootstrap()).expect("connect");
+    conn.set_read_timeout(Some(WAIT)).expect("read timeout");
     conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("write");
     let _ = conn.read(&mut [0u8; 16]);
@@ -199,6 +200,7 @@ fn silent_client_opens_no_backend_connection(gw: &Gateway) {
     let before = settled(gw);
     drop(TcpStream::connect(gw.bootstrap()).expect("connect"));
     let mut http = TcpStream::connect(gw.bootstrap()).expect("connect");
+    http.set_read_timeout(Some(WAIT)).expect("read timeout");
     http.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("write");
     let _ = http.read(&mut [0u8; 16]);

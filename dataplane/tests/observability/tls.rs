@@ -61,6 +61,7 @@ fn tls_handshake_failures_are_counted_by_reason() {
 
     // Plaintext Kafka bytes to a TLS-only listener.
     let mut plain = TcpStream::connect(gw.bootstrap()).expect("connect");
+    plain.set_read_timeout(Some(WAIT)).expect("read timeout");
     plain.write_all(&[0, 0, 0, 8, 0, 18, 0, 3]).expect("write");
     let _ = plain.read(&mut [0u8; 8]);
     // A client that does not trust the gateway's certificate aborts the handshake.
