@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use cp_sync::sync::ConfigSync;
 use cp_sync::Snapshot;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use glommio::{LocalExecutorBuilder, Placement};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -17,9 +17,12 @@ use tracing::{error, info, warn};
 use crate::config_source::ConfigOrigin;
 use crate::cpus;
 use crate::discovery::{Discovery, DiscoveryMsg};
+use crate::metrics::shard::PUBLISH_EVERY;
 use crate::observability::{ObsHandle, Observability, ObservabilityOptions};
 use crate::routing::RouteTable;
-use crate::shard::{self, ShardChannels, ShardMsg, ShardReport, ShardSettings};
+use crate::shard::{
+    self, mailbox, Inbox, Mailbox, ShardChannels, ShardMsg, ShardReport, ShardSettings,
+};
 
 /// glommio reserves this much memory for storage I/O per shard; the gateway
 /// does no file I/O, so keep it at the minimum and within RLIMIT_MEMLOCK.
@@ -39,12 +42,12 @@ pub struct RunOptions {
 
 /// Fans a message out to every shard without ever blocking.
 #[derive(Clone)]
-struct ShardFanout(Arc<Vec<Sender<ShardMsg>>>);
+struct ShardFanout(Arc<Vec<Mailbox>>);
 
 impl ShardFanout {
     fn send(&self, make: impl Fn() -> ShardMsg) {
         for shard in self.0.iter() {
-            let _ = shard.send(make());
+            shard.send(make());
         }
     }
 }
@@ -59,13 +62,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     let mut observability = Observability::start(&opts.observability, &snapshot, &plan, &spare)?;
     let obs = observability.handle.clone();
 
-    let (inboxes, senders): (Vec<_>, Vec<_>) = (0..plan.len())
-        .map(|_| {
-            let (tx, rx) = crossbeam_channel::unbounded();
-            (rx, tx)
-        })
+    let (mailboxes, inboxes): (Vec<_>, Vec<_>) = (0..plan.len())
+        .map(|_| mailbox())
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot create the shards' mailboxes")?
+        .into_iter()
         .unzip();
-    let fanout = ShardFanout(Arc::new(senders));
+    let fanout = ShardFanout(Arc::new(mailboxes));
     let (discovery_tx, discovery_rx) = crossbeam_channel::bounded(DISCOVERY_QUEUE);
     let discovery_thread = start_discovery(&snapshot, &fanout, discovery_rx, &spare, &obs)?;
 
@@ -78,6 +81,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         discovery: discovery_tx.clone(),
     };
     let shards = spawn_shards(&plan, shard_inputs, &opts.settings, routes)?;
+    let ticker = (opts.settings.metrics)
+        .then(|| PublishTicker::start(&fanout, &spare))
+        .transpose()?;
     let startup = wait_bound(&report_rx, plan.len(), snapshot.epoch);
     let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare, &obs)?;
     if let Err(e) = &startup {
@@ -88,6 +94,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         wait_for_stop_signal(&sync_handle)?;
     }
     drain_shards(&fanout, shards, opts.drain_timeout, &obs);
+    if let Some(ticker) = ticker {
+        ticker.stop();
+    }
     sync_handle.stop();
     let _ = discovery_tx.try_send(DiscoveryMsg::Stop);
     let _ = sync_thread.join();
@@ -97,9 +106,39 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     startup
 }
 
+/// Asks every shard to publish its metrics once per `PUBLISH_EVERY`, from
+/// a thread of its own: shards keep no timer (see `shard::mailbox`).
+struct PublishTicker {
+    stop: Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl PublishTicker {
+    fn start(fanout: &ShardFanout, spare: &[usize]) -> anyhow::Result<PublishTicker> {
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let shards = fanout.clone();
+        let spare = spare.to_vec();
+        let thread = std::thread::Builder::new()
+            .name("sluice-metrics-tick".into())
+            .spawn(move || {
+                cpus::pin_current_thread_to(&spare);
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(PUBLISH_EVERY) {
+                    shards.send(|| ShardMsg::Publish);
+                }
+            })
+            .context("cannot start the metrics tick thread")?;
+        Ok(PublishTicker { stop, thread })
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}
+
 /// What each shard is handed at start, one element per shard.
 struct ShardInputs {
-    inboxes: Vec<Receiver<ShardMsg>>,
+    inboxes: Vec<Inbox>,
     observers: Vec<crate::metrics::ShardObserver>,
     reports: Sender<ShardReport>,
     discovery: Sender<DiscoveryMsg>,

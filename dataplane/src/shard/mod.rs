@@ -3,6 +3,7 @@
 
 mod context;
 mod listeners;
+mod mailbox;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,15 +14,13 @@ use tracing::{info, warn};
 
 pub use context::{ShardContext, ShardSettings};
 use listeners::BoundListeners;
+pub use mailbox::{mailbox, Inbox, Mailbox};
 
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::ShardObserver;
 use crate::routing::RouteTable;
 use crate::topology::BackendTopology;
 
-/// How often a shard looks for updates from the non-shard threads. The
-/// channel is drained with `try_recv`, so a shard never blocks on it.
-const INBOX_POLL: Duration = Duration::from_millis(10);
 /// How often a draining shard checks whether its requests have finished.
 const DRAIN_POLL: Duration = Duration::from_millis(10);
 
@@ -32,6 +31,8 @@ pub enum ShardMsg {
     Drain {
         timeout: Duration,
     },
+    /// Publish the metrics counted so far (sent about once a second).
+    Publish,
 }
 
 #[derive(Debug)]
@@ -45,7 +46,7 @@ pub enum ShardReport {
 }
 
 pub struct ShardChannels {
-    pub inbox: Receiver<ShardMsg>,
+    pub inbox: Inbox,
     pub reports: Sender<ShardReport>,
     pub discovery: Sender<DiscoveryMsg>,
     pub observer: ShardObserver,
@@ -66,13 +67,14 @@ pub async fn run(
     ));
     let mut listeners = BoundListeners::default();
     apply_routes(&ctx, &mut listeners, routes, &channels.reports);
+    let (inbox, mut waiter) = channels.inbox.open();
     let timeout = loop {
-        match process_inbox(&ctx, &mut listeners, &channels.inbox, &channels.reports) {
-            Some(timeout) => break timeout,
-            None => {
-                ctx.meter.tick();
-                glommio::timer::sleep(INBOX_POLL).await
-            }
+        if let Some(timeout) = process_inbox(&ctx, &mut listeners, &inbox, &channels.reports) {
+            break timeout;
+        }
+        if !waiter.wait().await {
+            // The gateway is gone: nothing will ever ask to drain.
+            break Duration::ZERO;
         }
     };
     drain(&ctx, listeners, timeout).await;
@@ -90,6 +92,7 @@ fn process_inbox(
             Ok(ShardMsg::Routes(routes)) => apply_routes(ctx, listeners, routes, reports),
             Ok(ShardMsg::Topology(topology)) => ctx.set_topology(topology),
             Ok(ShardMsg::Drain { timeout }) => return Some(timeout),
+            Ok(ShardMsg::Publish) => ctx.meter.publish(),
             Err(TryRecvError::Empty) => return None,
             // The gateway is gone: nothing will ever ask to drain.
             Err(TryRecvError::Disconnected) => return Some(Duration::ZERO),
