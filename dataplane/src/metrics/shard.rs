@@ -20,7 +20,7 @@ use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot};
 use crate::proxy::ConnError;
 use crate::routing::{ConnRoute, RouteTable};
 
-/// How often a shard publishes its snapshot.
+/// How often a shard publishes its snapshot (a tick thread asks for it).
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 #[inline]
@@ -327,7 +327,7 @@ impl ShardMeter {
         meter
     }
 
-    /// Called from the shard's periodic inbox poll; publishes once a second.
+    /// Called while a shard drains (its polling loop); publishes once a second.
     pub fn tick(&self) {
         if self.enabled && self.last_publish.get().elapsed() >= PUBLISH_EVERY {
             self.publish();

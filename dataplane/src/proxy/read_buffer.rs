@@ -85,7 +85,8 @@ impl ReadBuffer {
         let start = self.buf.as_ptr() as usize;
         let len = self.buf.len();
         if self.zeroed.contains(&start) && start + len <= self.zeroed.end {
-            return self.zeroed.end - start;
+            // Never more than the capacity, whatever the allocator did.
+            return (self.zeroed.end - start).min(self.buf.capacity());
         }
         self.zeroed = start..start + len;
         len
