@@ -179,7 +179,7 @@ pub fn run(args: &CompareArgs) -> Result<(), BenchError> {
                     "sluice-bench compare: {} round {round}: {:.3} MB/s, {} requests/s, {} errors",
                     target.name,
                     result.summary.mb_per_sec,
-                    report::format_count(result.summary.requests_per_sec),
+                    crate::stats::format_count(result.summary.requests_per_sec),
                     result.summary.errors
                 );
             }
@@ -317,7 +317,7 @@ fn print_report(report: &CompareReport) {
 
 fn number(v: f64) -> String {
     if v.abs() >= 1000.0 {
-        report::format_count(v)
+        crate::stats::format_count(v)
     } else {
         format!("{v:.3}")
     }

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::procfs;
-use crate::report::format_count;
-use crate::stats::{Counters, Window};
+use crate::stats::{format_count, Counters, Window};
 
 /// One executor's counters since the start of the run.
 #[derive(Debug, Clone, Copy)]

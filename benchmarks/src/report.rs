@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BenchError;
-use crate::stats::Percentiles;
+use crate::stats::{format_count, Percentiles};
 use crate::workload::connections::{bytes_per_connection, ConnectionsRun};
 use crate::workload::{Measured, RunSetup};
 
@@ -126,19 +126,6 @@ pub fn format_percentiles(p: Option<&Percentiles>) -> String {
             p.p50, p.p90, p.p99, p.p999, p.min, p.max, p.count
         ),
     }
-}
-
-/// 1234567.8 -> "1,234,568".
-pub fn format_count(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), BenchError> {

@@ -270,7 +270,6 @@ fn wait_bound(reports: &Receiver<ShardReport>, shards: usize, epoch: u64) -> any
         let ShardReport::Bound {
             epoch: bound,
             errors: shard_errors,
-            ..
         } = report;
         if bound == epoch {
             errors.extend(shard_errors);

@@ -7,19 +7,23 @@
 //! and `otlp` count, serve and push what happens (`observability` wires
 //! them in). Kafka wire logic lives in the `sluice-wire` crate, apart from
 //! any I/O.
+//!
+//! Only `cli` and `logging` are public: the `sluice` binary needs nothing
+//! else, and private modules let the compiler report dead code.
 
-pub mod admin;
+mod admin;
 pub mod cli;
-pub mod config_source;
-pub mod cpus;
-pub mod discovery;
-pub mod gateway;
+mod config_source;
+mod cpus;
+mod discovery;
+mod gateway;
 pub mod logging;
-pub mod metrics;
-pub mod observability;
-pub mod otlp;
-pub mod policy;
-pub mod proxy;
-pub mod routing;
-pub mod shard;
-pub mod topology;
+mod metrics;
+mod observability;
+mod otlp;
+mod policy;
+mod proxy;
+mod readiness;
+mod routing;
+mod shard;
+mod topology;

@@ -8,13 +8,13 @@ use clap::{ArgAction, Args};
 use cp_sync::Snapshot;
 use tracing::error;
 
-use crate::admin::readiness::Readiness;
 use crate::admin::status::StatusBoard;
 use crate::admin::{self, AdminServer, AdminState};
 use crate::cpus;
 use crate::logging::LogFormat;
 use crate::metrics::{global, MetricsHub, ShardObserver};
 use crate::otlp::{OtlpConfig, OtlpExporter};
+use crate::readiness::Readiness;
 use crate::topology::BackendTopology;
 
 #[derive(Args, Debug, Clone)]

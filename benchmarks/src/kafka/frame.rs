@@ -1,12 +1,9 @@
-//! Length-prefixed Kafka frames read from a byte stream.
-//!
-//! Frames are split out of one growing read buffer without copying, and
-//! every byte of that buffer is zeroed at most once: a large Fetch response
-//! read in many small socket reads must not pay for clearing its tail again
-//! on every read.
+//! Length-prefixed Kafka frames read from a byte stream, through the
+//! gateway's own frame reader.
 
-use bytes::{Buf, Bytes, BytesMut};
-use futures_lite::{AsyncRead, AsyncReadExt};
+use bytes::Bytes;
+use futures_lite::AsyncRead;
+use sluice_runtime::{FrameLimits, ReadError};
 
 use super::ProtocolError;
 
@@ -43,82 +40,57 @@ pub fn check_length(prefix: [u8; 4], max: usize) -> Result<usize, ProtocolError>
     Ok(len as usize)
 }
 
+/// Kafka frames from a stream, without their length prefix, read by the
+/// same reader the gateway uses: memory grows with the bytes that arrived,
+/// never with the length a peer claims.
 pub struct FrameReader<R> {
-    inner: R,
-    /// `buf[..filled]` holds received bytes; the rest is zeroed spare room.
-    buf: BytesMut,
-    filled: usize,
-    max_frame: usize,
+    inner: sluice_runtime::FrameReader<R>,
 }
+
+const LIMITS: FrameLimits = FrameLimits {
+    max_frame: MAX_FRAME,
+    min_body: 0,
+    read_chunk: READ_CHUNK,
+};
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(inner: R) -> Self {
         FrameReader {
-            inner,
-            buf: BytesMut::new(),
-            filled: 0,
-            max_frame: MAX_FRAME,
+            inner: sluice_runtime::FrameReader::new(inner, LIMITS, false),
         }
-    }
-
-    /// The size of the frame at the front of the buffer, once its length
-    /// prefix has arrived.
-    fn front_frame_len(&self) -> Result<Option<usize>, ProtocolError> {
-        if self.filled < 4 {
-            return Ok(None);
-        }
-        let prefix = [self.buf[0], self.buf[1], self.buf[2], self.buf[3]];
-        check_length(prefix, self.max_frame).map(Some)
     }
 
     /// A complete frame (without its length prefix) that is already
     /// buffered, without doing any I/O.
     pub fn buffered_frame(&mut self) -> Result<Option<Bytes>, ProtocolError> {
-        let Some(len) = self.front_frame_len()? else {
-            return Ok(None);
-        };
-        if self.filled < 4 + len {
-            return Ok(None);
+        match self.inner.buffered_frame() {
+            Ok(frame) => Ok(frame.map(|f| f.slice(4..))),
+            Err(e) => Err(self.named(e)),
         }
-        let mut frame = self.buf.split_to(4 + len);
-        self.filled -= 4 + len;
-        frame.advance(4);
-        Ok(Some(frame.freeze()))
-    }
-
-    /// Reads more bytes from the stream. `Ok(false)` means end of stream.
-    pub async fn fill(&mut self) -> Result<bool, ProtocolError> {
-        let want = match self.front_frame_len()? {
-            Some(len) if 4 + len > self.filled + READ_CHUNK => 4 + len,
-            _ => self.filled + READ_CHUNK,
-        };
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
-        }
-        let n = self.inner.read(&mut self.buf[self.filled..]).await?;
-        self.filled += n;
-        Ok(n > 0)
     }
 
     /// The next frame, reading as much as it takes.
     pub async fn next_frame(&mut self) -> Result<Bytes, ProtocolError> {
-        loop {
-            if let Some(frame) = self.buffered_frame()? {
-                return Ok(frame);
-            }
-            if !self.fill().await? {
-                return Err(if self.filled == 0 {
-                    ProtocolError::Closed
-                } else {
-                    ProtocolError::Truncated
-                });
-            }
+        match self.inner.next_frame().await {
+            Ok(Some(frame)) => Ok(frame.slice(4..)),
+            Ok(None) => Err(ProtocolError::Closed),
+            Err(e) => Err(self.named(e)),
         }
     }
 
-    /// Whether received bytes are waiting that do not make a frame yet.
-    pub fn has_partial(&self) -> bool {
-        self.filled > 0
+    /// A read error in this tool's terms; a prefix that is another
+    /// protocol's answer is named by [`check_length`].
+    fn named(&self, err: ReadError) -> ProtocolError {
+        if let Some(prefix) = self.inner.data().first_chunk::<4>() {
+            if let Err(named) = check_length(*prefix, MAX_FRAME) {
+                return named;
+            }
+        }
+        match err {
+            ReadError::Io(e) => ProtocolError::Io(e),
+            ReadError::Truncated { .. } => ProtocolError::Truncated,
+            ReadError::Wire(e) => ProtocolError::Unsupported(e.to_string()),
+        }
     }
 }
 
@@ -145,6 +117,19 @@ mod tests {
             assert!(matches!(
                 reader.next_frame().await,
                 Err(ProtocolError::Closed)
+            ));
+        });
+    }
+
+    #[test]
+    fn a_huge_claimed_frame_cut_short_is_truncated() {
+        let mut wire = ((MAX_FRAME - 1) as i32).to_be_bytes().to_vec();
+        wire.extend_from_slice(&[1u8; 1000]);
+        futures_lite::future::block_on(async {
+            let mut reader = FrameReader::new(&wire[..]);
+            assert!(matches!(
+                reader.next_frame().await,
+                Err(ProtocolError::Truncated)
             ));
         });
     }

@@ -4,7 +4,6 @@
 //! runtime next to glommio, and its few helper threads inherit this
 //! thread's CPU pinning because the server is created on it.
 
-pub mod readiness;
 pub mod status;
 
 use std::net::{SocketAddr, TcpListener};

@@ -12,7 +12,7 @@ use cp_sync::config::{HostMapping, Listener};
 use cp_sync::Snapshot;
 use serde_json::{json, Value};
 
-use super::readiness::Readiness;
+use crate::readiness::Readiness;
 use crate::topology::BackendTopology;
 
 pub struct StatusBoard {

@@ -12,7 +12,7 @@ use prometheus::proto::MetricFamily;
 
 use super::render;
 use super::snapshot::{ShardSnapshot, Totals};
-use crate::admin::readiness::Readiness;
+use crate::readiness::Readiness;
 
 /// A shard's end of the metrics and readiness plumbing.
 pub struct ShardObserver {

@@ -6,8 +6,6 @@
 use kafka_protocol::messages::ApiKey;
 use sluice_wire::WireError;
 
-use crate::proxy::ConnError;
-
 /// Declares a label enum with its label strings, `ALL` in declaration
 /// order and `COUNT`, so counters can be fixed-size arrays indexed by it.
 macro_rules! label_enum {
@@ -79,37 +77,25 @@ impl CloseReason {
             other => other.label(),
         }
     }
+}
 
-    pub fn of(err: &ConnError) -> CloseReason {
-        use ConnError as E;
-        match err {
-            E::ClientFrame(_) => CloseReason::ClientFrame,
-            E::ClientTruncated(_) => CloseReason::ClientTruncated,
-            E::ClientIo(_) => CloseReason::ClientIo,
-            E::BackendFrame(_) => CloseReason::BackendFrame,
-            E::BackendTruncated(_) => CloseReason::BackendTruncated,
-            E::BackendIo(_) => CloseReason::BackendIo,
-            E::BackendClosed(_) => CloseReason::BackendClosed,
-            E::Unsolicited => CloseReason::Unsolicited,
-            E::CorrelationMismatch { .. } => CloseReason::CorrelationMismatch,
-            E::Connect { .. } => CloseReason::Connect,
-            E::UnknownBroker { .. } => CloseReason::UnknownBroker,
-            E::NoBootstrap(_) => CloseReason::NoBootstrap,
-            E::UnmappedPort { .. } => CloseReason::UnmappedPort,
-            E::ListenerGone(_) => CloseReason::ListenerGone,
-            E::TooManyConnections(_) => CloseReason::TooManyConnections,
-            E::ClientGone => CloseReason::ClientGone,
-            E::PlaintextOnTls => CloseReason::PlaintextOnTls,
-            E::PlaintextOnSni => CloseReason::PlaintextOnSni,
-            E::TlsHandshake(_) => CloseReason::TlsHandshake,
-            E::HandshakeTimeout(_) => CloseReason::HandshakeTimeout,
-            E::NoSni => CloseReason::NoSni,
-            E::UnknownSni(_) => CloseReason::UnknownSni,
-            E::BackendTls { .. } => CloseReason::BackendTls,
-            E::BackendServerName(_) => CloseReason::BackendServerName,
-            E::ConfigChanged(_) => CloseReason::ConfigChanged,
-            E::PolicyRefused(_) => CloseReason::PolicyRefused,
-            E::Internal(_) => CloseReason::Internal,
+/// How a connection ended, in label terms: what the close counters count
+/// it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseLabels {
+    pub reason: CloseReason,
+    /// The TLS handshake that failed, if one did.
+    pub tls: Option<(Side, TlsFailure)>,
+    /// The frame that was refused, if one was.
+    pub frame: Option<(Side, FrameReject)>,
+}
+
+impl From<CloseReason> for CloseLabels {
+    fn from(reason: CloseReason) -> Self {
+        CloseLabels {
+            reason,
+            tls: None,
+            frame: None,
         }
     }
 }
@@ -187,22 +173,8 @@ label_enum! {
 }
 
 impl TlsFailure {
-    /// The TLS failure a connection error stands for, if it is one.
-    pub fn of(err: &ConnError) -> Option<(Side, TlsFailure)> {
-        use ConnError as E;
-        Some(match err {
-            E::TlsHandshake(io) => (Side::Client, TlsFailure::of_io(io)),
-            E::NoSni => (Side::Client, TlsFailure::NoSni),
-            E::UnknownSni(_) => (Side::Client, TlsFailure::UnknownSni),
-            E::PlaintextOnTls | E::PlaintextOnSni => (Side::Client, TlsFailure::Plaintext),
-            E::BackendTls { source, .. } => (Side::Backend, TlsFailure::of_io(source)),
-            E::BackendServerName(_) => (Side::Backend, TlsFailure::BadServerName),
-            _ => return None,
-        })
-    }
-
     /// futures-rustls reports rustls errors as `io::Error`s wrapping them.
-    fn of_io(err: &std::io::Error) -> TlsFailure {
+    pub fn of_io(err: &std::io::Error) -> TlsFailure {
         if let Some(tls) = err
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -240,20 +212,6 @@ label_enum! {
         ServerName => "server_name",
         UnknownBroker => "unknown_broker",
         NoBootstrap => "no_bootstrap",
-    }
-}
-
-impl BackendError {
-    pub fn of(err: &ConnError) -> Option<BackendError> {
-        use ConnError as E;
-        Some(match err {
-            E::Connect { .. } => BackendError::Connect,
-            E::BackendTls { .. } => BackendError::Tls,
-            E::BackendServerName(_) => BackendError::ServerName,
-            E::UnknownBroker { .. } => BackendError::UnknownBroker,
-            E::NoBootstrap(_) => BackendError::NoBootstrap,
-            _ => return None,
-        })
     }
 }
 
@@ -305,7 +263,6 @@ pub fn rtt_class_label(class: usize) -> &'static str {
 mod tests {
     use super::*;
     use std::collections::HashSet;
-    use std::net::SocketAddr;
 
     fn assert_bounded(labels: impl Iterator<Item = &'static str>) {
         let mut seen = HashSet::new();
@@ -327,59 +284,6 @@ mod tests {
         for (i, reason) in CloseReason::ALL.iter().enumerate() {
             assert_eq!(reason.index(), i);
         }
-    }
-
-    #[test]
-    fn connection_errors_map_to_their_reasons() {
-        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        let cases = [
-            (
-                ConnError::ClientFrame(WireError::HttpOnKafka),
-                "client_invalid_frame",
-            ),
-            (
-                ConnError::Connect {
-                    addr,
-                    source: refused(),
-                },
-                "backend_connect_failed",
-            ),
-            (ConnError::UnknownSni("x.example".into()), "unknown_sni"),
-            (
-                ConnError::ConfigChanged("listener a changed".into()),
-                "config_changed",
-            ),
-            (ConnError::TooManyConnections(1), "too_many_connections"),
-            (ConnError::PolicyRefused("acks=0".into()), "policy_refused"),
-            (ConnError::Internal("oops".into()), "internal_error"),
-        ];
-        for (err, label) in cases {
-            assert_eq!(CloseReason::of(&err).label(), label, "{err}");
-        }
-        assert_eq!(CloseReason::Draining.text(), "gateway draining");
-    }
-
-    #[test]
-    fn wire_errors_and_tls_failures_are_classified() {
-        let err = WireError::FrameTooLarge { len: 10, max: 1 };
-        assert_eq!(FrameReject::of(&err).label(), "too_large");
-        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-        let got = TlsFailure::of(&ConnError::TlsHandshake(eof));
-        assert_eq!(got, Some((Side::Client, TlsFailure::Eof)));
-        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
-        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, alert);
-        let got = TlsFailure::of(&ConnError::TlsHandshake(wrapped));
-        assert_eq!(got, Some((Side::Client, TlsFailure::AlertReceived)));
-        assert_eq!(TlsFailure::of(&ConnError::ClientGone), None);
-        let unknown = ConnError::UnknownBroker {
-            node: 4,
-            backend: "b".into(),
-        };
-        assert_eq!(
-            BackendError::of(&unknown),
-            Some(BackendError::UnknownBroker)
-        );
     }
 
     #[test]

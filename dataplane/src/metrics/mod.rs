@@ -14,7 +14,8 @@ pub mod snapshot;
 
 pub use global::{global, ConfigErrorCounter};
 pub use hub::{MetricsHub, ShardObserver};
-pub use shard::{ConnMeter, Meter, ShardMeter};
+pub use labels::CloseLabels;
+pub use shard::{Meter, RouteNames, ShardMeter};
 
 #[cfg(test)]
 mod tests;

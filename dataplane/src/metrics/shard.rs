@@ -12,13 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::histogram::CellHistogram;
 use super::hub::ShardObserver;
-use super::labels::{
-    api_slot, rtt_class, BackendError, CloseReason, FrameReject, PolicyLimit, Side,
-};
-use super::labels::{TlsFailure, API_SLOTS, RTT_CLASSES};
+use super::labels::{api_slot, rtt_class, BackendError, CloseLabels, CloseReason, PolicyLimit};
+use super::labels::{FrameReject, Side, TlsFailure, API_SLOTS, RTT_CLASSES};
 use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot};
-use crate::proxy::ConnError;
-use crate::routing::{ConnRoute, RouteTable};
 
 /// How often a shard publishes its snapshot (a tick thread asks for it).
 pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
@@ -63,22 +59,13 @@ impl ListenerMeter {
         }
     }
 
-    fn closed(&self, outcome: Result<CloseReason, &ConnError>) {
+    fn closed(&self, outcome: CloseLabels) {
         self.active.set(self.active.get().saturating_sub(1));
-        let err = match outcome {
-            Ok(reason) => return bump(&self.closed[reason.index()]),
-            Err(err) => err,
-        };
-        bump(&self.closed[CloseReason::of(err).index()]);
-        if let Some((side, failure)) = TlsFailure::of(err) {
+        bump(&self.closed[outcome.reason.index()]);
+        if let Some((side, failure)) = outcome.tls {
             bump(&self.tls_failures[side.index()][failure.index()]);
         }
-        let rejected = match err {
-            ConnError::ClientFrame(e) => Some((Side::Client, FrameReject::of(e))),
-            ConnError::BackendFrame(e) => Some((Side::Backend, FrameReject::of(e))),
-            _ => None,
-        };
-        if let Some((side, reason)) = rejected {
+        if let Some((side, reason)) = outcome.frame {
             bump(&self.frames_rejected[side.index()][reason.index()]);
         }
     }
@@ -92,6 +79,14 @@ impl ListenerMeter {
             frames_rejected: std::array::from_fn(|i| read(&self.frames_rejected[i])),
         }
     }
+}
+
+/// The names a route's counters are labelled with.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteNames<'a> {
+    pub listener: &'a str,
+    pub virtual_cluster: &'a str,
+    pub backend: &'a str,
 }
 
 /// Request-level counters of one (listener, virtual cluster, backend).
@@ -126,10 +121,10 @@ impl RouteMeter {
         }
     }
 
-    fn is(&self, listener: &str, virtual_cluster: &str, backend: &str) -> bool {
-        &*self.key.listener == listener
-            && &*self.key.virtual_cluster == virtual_cluster
-            && &*self.key.backend == backend
+    fn is(&self, names: RouteNames<'_>) -> bool {
+        &*self.key.listener == names.listener
+            && &*self.key.virtual_cluster == names.virtual_cluster
+            && &*self.key.backend == names.backend
     }
 
     fn snapshot(&self) -> RouteCounts {
@@ -212,8 +207,8 @@ impl Meter {
         }
     }
 
-    pub fn backend_failed(&self, err: &ConnError) {
-        if let (Some(m), Some(reason)) = (&self.0, BackendError::of(err)) {
+    pub fn backend_failed(&self, reason: BackendError) {
+        if let Some(m) = &self.0 {
             bump(&m.backend_errors[reason.index()]);
         }
     }
@@ -248,20 +243,22 @@ impl ShardMeter {
     /// A configuration was applied (`bound`: every listener address bound).
     /// Creates the counter sets of every configured route up front, so they
     /// are scraped as zeros before the first connection.
-    pub fn routes_applied(&self, routes: &RouteTable, bound: bool) {
-        self.observer.bound(routes.epoch, bound);
+    pub fn routes_applied<'a>(
+        &self,
+        epoch: u64,
+        bound: bool,
+        listeners: impl Iterator<Item = &'a str>,
+        routes: impl Iterator<Item = RouteNames<'a>>,
+    ) {
+        self.observer.bound(epoch, bound);
         if !self.enabled {
             return;
         }
-        for listener in routes.listeners() {
-            self.listener(&listener.listener);
-            for cluster in listener.clusters() {
-                self.route_meter(
-                    &listener.listener,
-                    &cluster.virtual_cluster,
-                    &cluster.backend,
-                );
-            }
+        for listener in listeners {
+            self.listener(listener);
+        }
+        for names in routes {
+            self.route_meter(names);
         }
         self.publish();
     }
@@ -277,7 +274,7 @@ impl ShardMeter {
         ConnMeter(Some(meter))
     }
 
-    pub fn connection_closed(&self, conn: &ConnMeter, outcome: Result<CloseReason, &ConnError>) {
+    pub fn connection_closed(&self, conn: &ConnMeter, outcome: CloseLabels) {
         if let Some(meter) = &conn.0 {
             self.active.set(self.active.get().saturating_sub(1));
             meter.closed(outcome);
@@ -285,16 +282,11 @@ impl ShardMeter {
     }
 
     /// The counters of a routed connection, looked up once per connection.
-    pub fn route(&self, route: &ConnRoute) -> Meter {
+    pub fn route(&self, names: RouteNames<'_>) -> Meter {
         if !self.enabled {
             return Meter(None);
         }
-        let (listener, cluster) = (&route.listener.listener, &route.cluster);
-        Meter(Some(self.route_meter(
-            listener,
-            &cluster.virtual_cluster,
-            &cluster.backend,
-        )))
+        Meter(Some(self.route_meter(names)))
     }
 
     fn listener(&self, name: &str) -> Rc<ListenerMeter> {
@@ -309,18 +301,15 @@ impl ShardMeter {
 
     /// Counter sets are never removed: counters must not go backwards, and
     /// their number is bounded by the routes configurations have named.
-    fn route_meter(&self, listener: &str, virtual_cluster: &str, backend: &str) -> Rc<RouteMeter> {
+    fn route_meter(&self, names: RouteNames<'_>) -> Rc<RouteMeter> {
         let mut routes = self.routes.borrow_mut();
-        if let Some(found) = routes
-            .iter()
-            .find(|r| r.is(listener, virtual_cluster, backend))
-        {
+        if let Some(found) = routes.iter().find(|r| r.is(names)) {
             return found.clone();
         }
         let key = RouteKey {
-            listener: Arc::from(listener),
-            virtual_cluster: Arc::from(virtual_cluster),
-            backend: Arc::from(backend),
+            listener: Arc::from(names.listener),
+            virtual_cluster: Arc::from(names.virtual_cluster),
+            backend: Arc::from(names.backend),
         };
         let meter = Rc::new(RouteMeter::new(key));
         routes.push(meter.clone());

@@ -8,7 +8,7 @@ use super::hub::MetricsHub;
 use super::labels::{CloseReason, FrameReject, Side, API_SLOTS};
 use super::render;
 use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot, Totals};
-use crate::admin::readiness::Readiness;
+use crate::readiness::Readiness;
 
 fn key() -> RouteKey {
     RouteKey {

@@ -6,9 +6,7 @@
 //! into.
 
 use bytes::BytesMut;
-use futures_lite::AsyncWriteExt;
-
-use sluice_runtime::WriteHalf;
+use futures_lite::{AsyncWrite, AsyncWriteExt};
 
 /// Frames at least this large are written directly, never copied.
 const DIRECT: usize = 16 * 1024;
@@ -16,12 +14,16 @@ const DIRECT: usize = 16 * 1024;
 const FULL: usize = 64 * 1024;
 
 #[derive(Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     buf: BytesMut,
 }
 
 impl Batch {
-    pub async fn push(&mut self, out: &mut WriteHalf, frame: &[u8]) -> std::io::Result<()> {
+    pub async fn push<W: AsyncWrite + Unpin>(
+        &mut self,
+        out: &mut W,
+        frame: &[u8],
+    ) -> std::io::Result<()> {
         if frame.len() >= DIRECT {
             self.flush(out).await?;
             out.write_all(frame).await?;
@@ -37,7 +39,7 @@ impl Batch {
 
     /// Writes whatever is batched. Called before the pump waits for input,
     /// so nothing sits in the batch while the peer waits for it.
-    pub async fn flush(&mut self, out: &mut WriteHalf) -> std::io::Result<()> {
+    pub async fn flush<W: AsyncWrite + Unpin>(&mut self, out: &mut W) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }

@@ -5,7 +5,7 @@
 //! data) are passed on, and a frame that turns out malformed closes the
 //! connection like any other bad frame.
 
-use futures_lite::AsyncWriteExt;
+use futures_lite::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use sluice_wire::header::{response_correlation_id, RequestHeader};
 use sluice_wire::rewrite::BrokerAddressMap;
 use sluice_wire::stream::{rewrite_fetch_trailer, FetchWalk, Step, StreamPlan};
@@ -13,24 +13,27 @@ use sluice_wire::WireError;
 use tracing::{debug, warn};
 
 use super::error::ConnError;
-use super::frames::{FrameReader, ReadError};
-use sluice_runtime::{ReadHalf, WriteHalf};
+use sluice_runtime::{FrameReader, ReadError};
 
 /// One response of `len` bytes (prefix included) whose start is buffered.
-pub struct LargeResponse<'a> {
+pub(crate) struct LargeResponse<'a> {
     pub header: &'a RequestHeader,
     pub len: usize,
     pub plan: StreamPlan,
 }
 
 /// Forwards the response to the client; on return all of it has gone out.
-pub async fn forward_large(
-    upstream: &mut FrameReader<ReadHalf>,
-    client: &mut WriteHalf,
+pub(crate) async fn forward_large<R, W>(
+    upstream: &mut FrameReader<R>,
+    client: &mut W,
     response: LargeResponse<'_>,
     brokers: &dyn BrokerAddressMap,
     warned_unmapped: &mut bool,
-) -> Result<(), ConnError> {
+) -> Result<(), ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let got = (upstream.data().get(4..))
         .ok_or(WireError::Truncated("response correlation_id"))
         .and_then(response_correlation_id)
@@ -63,14 +66,14 @@ pub async fn forward_large(
     Ok(())
 }
 
-struct Forwarder<'a> {
-    upstream: &'a mut FrameReader<ReadHalf>,
-    client: &'a mut WriteHalf,
+struct Forwarder<'a, R, W> {
+    upstream: &'a mut FrameReader<R>,
+    client: &'a mut W,
     /// Bytes of the frame not yet sent to the client.
     remaining: usize,
 }
 
-impl Forwarder<'_> {
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Forwarder<'_, R, W> {
     /// Sends the next `n` bytes of the frame, as they arrive.
     async fn pass(&mut self, mut n: usize) -> Result<(), ConnError> {
         if n > self.remaining {

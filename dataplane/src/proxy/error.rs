@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 
 use sluice_wire::WireError;
 
-use super::frames::ReadError;
+use crate::metrics::labels::{self, BackendError, CloseReason, FrameReject, TlsFailure};
+use crate::metrics::CloseLabels;
+use sluice_runtime::ReadError;
 
 /// The party responsible for a connection ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,25 +31,25 @@ impl Side {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
-    #[error("client sent an invalid frame: {0}")]
-    ClientFrame(WireError),
-    #[error("client {0}")]
-    ClientTruncated(ReadError),
-    #[error("client socket error: {0}")]
-    ClientIo(std::io::Error),
-    #[error("backend sent an invalid frame: {0}")]
-    BackendFrame(WireError),
-    #[error("backend {0}")]
-    BackendTruncated(ReadError),
-    #[error("backend socket error: {0}")]
-    BackendIo(std::io::Error),
+    #[error("client sent an invalid frame")]
+    ClientFrame(#[source] WireError),
+    #[error("client frame incomplete")]
+    ClientTruncated(#[source] ReadError),
+    #[error("client socket error")]
+    ClientIo(#[source] std::io::Error),
+    #[error("backend sent an invalid frame")]
+    BackendFrame(#[source] WireError),
+    #[error("backend frame incomplete")]
+    BackendTruncated(#[source] ReadError),
+    #[error("backend socket error")]
+    BackendIo(#[source] std::io::Error),
     #[error("backend closed the connection with {0} request(s) in flight")]
     BackendClosed(usize),
     #[error("backend sent data with no request in flight")]
     Unsolicited,
     #[error("backend answered correlation id {got}, expected {expected}")]
     CorrelationMismatch { expected: i32, got: i32 },
-    #[error("cannot reach backend {addr}: {source}")]
+    #[error("cannot reach backend {addr}")]
     Connect {
         addr: SocketAddr,
         source: std::io::Error,
@@ -70,15 +72,15 @@ pub enum ConnError {
         "client sent plaintext to an SNI listener: without TLS there is no server name to route by"
     )]
     PlaintextOnSni,
-    #[error("client TLS handshake failed: {0}")]
-    TlsHandshake(std::io::Error),
+    #[error("client TLS handshake failed")]
+    TlsHandshake(#[source] std::io::Error),
     #[error("client did not finish its TLS handshake within {0} ms")]
     HandshakeTimeout(u128),
     #[error("client sent no SNI server name; this listener routes by name")]
     NoSni,
     #[error("unknown SNI server name {0:?}")]
     UnknownSni(String),
-    #[error("TLS handshake with backend {addr} failed: {source}")]
+    #[error("TLS handshake with backend {addr} failed")]
     BackendTls {
         addr: SocketAddr,
         source: std::io::Error,
@@ -129,5 +131,169 @@ impl ConnError {
             ReadError::Io(e) => ConnError::BackendIo(e),
             truncated @ ReadError::Truncated { .. } => ConnError::BackendTruncated(truncated),
         }
+    }
+}
+
+/// An error and the errors that caused it, on one line: `outer: cause: ...`.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(err) = cause {
+            write!(f, ": {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}
+
+impl ConnError {
+    /// What the close counters count this error under; mapped with
+    /// exhaustive matches, so a new variant does not compile without one.
+    pub fn labels(&self) -> CloseLabels {
+        CloseLabels {
+            reason: self.close_reason(),
+            tls: self.tls_failure(),
+            frame: match self {
+                ConnError::ClientFrame(e) => Some((labels::Side::Client, FrameReject::of(e))),
+                ConnError::BackendFrame(e) => Some((labels::Side::Backend, FrameReject::of(e))),
+                _ => None,
+            },
+        }
+    }
+
+    pub fn close_reason(&self) -> CloseReason {
+        use ConnError as E;
+        match self {
+            E::ClientFrame(_) => CloseReason::ClientFrame,
+            E::ClientTruncated(_) => CloseReason::ClientTruncated,
+            E::ClientIo(_) => CloseReason::ClientIo,
+            E::BackendFrame(_) => CloseReason::BackendFrame,
+            E::BackendTruncated(_) => CloseReason::BackendTruncated,
+            E::BackendIo(_) => CloseReason::BackendIo,
+            E::BackendClosed(_) => CloseReason::BackendClosed,
+            E::Unsolicited => CloseReason::Unsolicited,
+            E::CorrelationMismatch { .. } => CloseReason::CorrelationMismatch,
+            E::Connect { .. } => CloseReason::Connect,
+            E::UnknownBroker { .. } => CloseReason::UnknownBroker,
+            E::NoBootstrap(_) => CloseReason::NoBootstrap,
+            E::UnmappedPort { .. } => CloseReason::UnmappedPort,
+            E::ListenerGone(_) => CloseReason::ListenerGone,
+            E::TooManyConnections(_) => CloseReason::TooManyConnections,
+            E::ClientGone => CloseReason::ClientGone,
+            E::PlaintextOnTls => CloseReason::PlaintextOnTls,
+            E::PlaintextOnSni => CloseReason::PlaintextOnSni,
+            E::TlsHandshake(_) => CloseReason::TlsHandshake,
+            E::HandshakeTimeout(_) => CloseReason::HandshakeTimeout,
+            E::NoSni => CloseReason::NoSni,
+            E::UnknownSni(_) => CloseReason::UnknownSni,
+            E::BackendTls { .. } => CloseReason::BackendTls,
+            E::BackendServerName(_) => CloseReason::BackendServerName,
+            E::ConfigChanged(_) => CloseReason::ConfigChanged,
+            E::PolicyRefused(_) => CloseReason::PolicyRefused,
+            E::Internal(_) => CloseReason::Internal,
+        }
+    }
+
+    /// The TLS failure this error stands for, if it is one.
+    pub fn tls_failure(&self) -> Option<(labels::Side, TlsFailure)> {
+        use labels::Side as S;
+        use ConnError as E;
+        Some(match self {
+            E::TlsHandshake(io) => (S::Client, TlsFailure::of_io(io)),
+            E::NoSni => (S::Client, TlsFailure::NoSni),
+            E::UnknownSni(_) => (S::Client, TlsFailure::UnknownSni),
+            E::PlaintextOnTls | E::PlaintextOnSni => (S::Client, TlsFailure::Plaintext),
+            E::BackendTls { source, .. } => (S::Backend, TlsFailure::of_io(source)),
+            E::BackendServerName(_) => (S::Backend, TlsFailure::BadServerName),
+            _ => return None,
+        })
+    }
+
+    /// Why opening an upstream connection failed, if that is what this is.
+    pub fn backend_error(&self) -> Option<BackendError> {
+        use ConnError as E;
+        Some(match self {
+            E::Connect { .. } => BackendError::Connect,
+            E::BackendTls { .. } => BackendError::Tls,
+            E::BackendServerName(_) => BackendError::ServerName,
+            E::UnknownBroker { .. } => BackendError::UnknownBroker,
+            E::NoBootstrap(_) => BackendError::NoBootstrap,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn connection_errors_map_to_their_reasons() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let cases = [
+            (
+                ConnError::ClientFrame(WireError::HttpOnKafka),
+                "client_invalid_frame",
+            ),
+            (
+                ConnError::Connect {
+                    addr,
+                    source: refused(),
+                },
+                "backend_connect_failed",
+            ),
+            (ConnError::UnknownSni("x.example".into()), "unknown_sni"),
+            (
+                ConnError::ConfigChanged("listener a changed".into()),
+                "config_changed",
+            ),
+            (ConnError::TooManyConnections(1), "too_many_connections"),
+            (ConnError::PolicyRefused("acks=0".into()), "policy_refused"),
+            (ConnError::Internal("oops".into()), "internal_error"),
+        ];
+        for (err, label) in cases {
+            assert_eq!(err.close_reason().label(), label, "{err}");
+        }
+        assert_eq!(CloseReason::Draining.text(), "gateway draining");
+    }
+
+    #[test]
+    fn wire_errors_and_tls_failures_are_classified() {
+        let err = WireError::FrameTooLarge { len: 10, max: 1 };
+        assert_eq!(FrameReject::of(&err).label(), "too_large");
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        let got = ConnError::TlsHandshake(eof).tls_failure();
+        assert_eq!(got, Some((labels::Side::Client, TlsFailure::Eof)));
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, alert);
+        let got = ConnError::TlsHandshake(wrapped).tls_failure();
+        assert_eq!(got, Some((labels::Side::Client, TlsFailure::AlertReceived)));
+        assert_eq!(ConnError::ClientGone.tls_failure(), None);
+        let unknown = ConnError::UnknownBroker {
+            node: 4,
+            backend: "b".into(),
+        };
+        assert_eq!(unknown.backend_error(), Some(BackendError::UnknownBroker));
+    }
+
+    #[test]
+    fn the_close_line_names_the_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let err = ConnError::BackendIo(io);
+        assert_eq!(
+            Chain(&err).to_string(),
+            "backend socket error: reset by peer"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        let frame = ConnError::ClientFrame(WireError::HttpOnKafka);
+        assert_eq!(
+            Chain(&frame).to_string(),
+            "client sent an invalid frame: client sent an HTTP request to a Kafka port"
+        );
     }
 }

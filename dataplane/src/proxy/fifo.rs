@@ -11,9 +11,11 @@ use glommio::sync::{Semaphore, StaticPermit};
 
 use super::pump::InFlight;
 
-struct Slot {
-    entry: InFlight,
-    // Frees a place in the FIFO when the entry is taken out.
+/// An entry with its place in the FIFO. The place is freed when the slot
+/// is dropped: after its response went out, not when it was taken out, so
+/// that at most `max_entries` requests wait for a response.
+pub(crate) struct Slot {
+    pub entry: InFlight,
     _permit: StaticPermit,
 }
 
@@ -69,10 +71,10 @@ impl FifoSender {
 
 impl FifoReceiver {
     /// The next entry; `None` once the sender is gone and all are taken.
-    pub async fn pop(&self) -> Option<InFlight> {
+    pub async fn pop(&self) -> Option<Slot> {
         let slot = self.rx.recv().await?;
         self.queued.set(self.queued.get().saturating_sub(1));
-        Some(slot.entry)
+        Some(slot)
     }
 
     /// Whether an entry is queued, so `pop` would not wait.

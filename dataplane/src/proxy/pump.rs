@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_lite::future;
+use futures_lite::{future, AsyncRead, AsyncWrite};
 use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
 use sluice_wire::produce::produce_acks;
 use sluice_wire::rewrite::{
@@ -22,19 +22,18 @@ use tracing::{debug, trace, warn};
 
 use super::batch::Batch;
 use super::cut_through::{forward_large, LargeResponse};
+use super::env::{ConnEnv, PolicyView};
 use super::error::ConnError;
-use super::fifo::{FifoReceiver, FifoSender};
-use super::frames::{FrameReader, FrameStart};
+use super::fifo::{FifoReceiver, FifoSender, Slot};
 use crate::metrics::Meter;
-use crate::policy::{ClusterPolicies, PolicyView, ProduceVerdict};
-use crate::shard::ShardContext;
-use sluice_runtime::{ReadHalf, WriteHalf};
+use crate::policy::{ClusterPolicies, ProduceVerdict};
+use sluice_runtime::{FrameReader, FrameStart};
 
 const API_PRODUCE: i16 = 0;
 const API_VERSIONS: i16 = 18;
 
 /// One entry of the in-flight FIFO: what the next response slot holds.
-pub enum InFlight {
+pub(crate) enum InFlight {
     /// Forwarded upstream (at the instant given when metrics are on); the
     /// backend's response answers it.
     Backend(RequestHeader, Option<Instant>),
@@ -43,18 +42,8 @@ pub enum InFlight {
     Local(i16, Bytes),
 }
 
-/// Byte and request counts of one connection, and the requests it still owes
-/// a response for (given back to the shard if the connection dies).
-#[derive(Default)]
-pub struct ConnStats {
-    pub bytes_from_client: Cell<u64>,
-    pub bytes_from_backend: Cell<u64>,
-    pub requests: Cell<u64>,
-    pub outstanding: Cell<usize>,
-}
-
 /// How the request direction ended when it ended without an error.
-pub enum RequestsEnd {
+pub(crate) enum RequestsEnd {
     ClientClosed,
     Draining,
     ResponsesEnded,
@@ -66,22 +55,25 @@ enum Route {
     Local(Bytes),
 }
 
-pub async fn pump_requests(
-    ctx: &ShardContext,
-    policies: &mut PolicyView,
-    client: &mut FrameReader<ReadHalf>,
-    upstream: &mut WriteHalf,
+pub(crate) async fn pump_requests<R, W>(
+    env: &ConnEnv<'_>,
+    client: &mut FrameReader<R>,
+    upstream: &mut W,
     inflight: FifoSender,
-    stats: &ConnStats,
-    meter: &Meter,
-) -> Result<RequestsEnd, ConnError> {
+) -> Result<RequestsEnd, ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let (stats, meter) = (env.stats, env.meter);
+    let mut policies = PolicyView::new(env.virtual_cluster);
     let mut batch = Batch::default();
     loop {
         let Some(frame) = next_request(client, &mut batch, upstream).await? else {
             return Ok(RequestsEnd::ClientClosed);
         };
         let read_at = meter.now();
-        if ctx.is_draining() {
+        if env.shard.is_draining() {
             batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
             return Ok(RequestsEnd::Draining);
         }
@@ -90,7 +82,7 @@ pub async fn pump_requests(
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let entry = match route_request(&header, body, policies.current(ctx), meter)? {
+        let entry = match route_request(&header, body, policies.current(env.policies), meter)? {
             Route::Untracked => None,
             Route::Tracked => Some(InFlight::Backend(header, meter.now())),
             Route::Local(answer) => Some(InFlight::Local(header.api_key, answer)),
@@ -110,7 +102,7 @@ pub async fn pump_requests(
                 continue;
             }
             stats.outstanding.set(stats.outstanding.get() + 1);
-            ctx.inflight_started();
+            env.shard.inflight_started();
         }
         batch
             .push(upstream, &frame)
@@ -128,11 +120,15 @@ pub async fn pump_requests(
 
 /// The client's next request: already buffered, or read after sending the
 /// backend what is batched. `None`: the client closed at a frame boundary.
-async fn next_request(
-    client: &mut FrameReader<ReadHalf>,
+async fn next_request<R, W>(
+    client: &mut FrameReader<R>,
     batch: &mut Batch,
-    upstream: &mut WriteHalf,
-) -> Result<Option<Bytes>, ConnError> {
+    upstream: &mut W,
+) -> Result<Option<Bytes>, ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     if let Some(frame) = client
         .buffered_frame()
         .map_err(ConnError::from_client_read)?
@@ -196,20 +192,19 @@ fn route_request(
     }
 }
 
-pub async fn pump_responses(
-    ctx: &ShardContext,
-    upstream: &mut FrameReader<ReadHalf>,
-    client: &mut WriteHalf,
+pub(crate) async fn pump_responses<R, W>(
+    env: &ConnEnv<'_>,
+    upstream: &mut FrameReader<R>,
+    client: &mut W,
     inflight: FifoReceiver,
-    brokers: &dyn BrokerAddressMap,
-    stats: &ConnStats,
-    meter: &Meter,
-) -> Result<(), ConnError> {
+) -> Result<(), ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let meter = env.meter;
     let mut side = ResponseSide {
-        ctx,
-        brokers,
-        stats,
-        meter,
+        env,
         warned_unmapped: false,
     };
     let mut batch = Batch::default();
@@ -217,10 +212,10 @@ pub async fn pump_responses(
         if !inflight.has_queued() {
             batch.flush(client).await.map_err(ConnError::ClientIo)?;
         }
-        let Some(entry) = next_entry(&inflight, upstream).await? else {
+        let Some(slot) = next_entry(&inflight, upstream).await? else {
             break;
         };
-        match entry {
+        match slot.entry {
             InFlight::Local(api_key, answer) => {
                 batch
                     .push(client, &answer)
@@ -239,10 +234,7 @@ pub async fn pump_responses(
 
 /// What the response direction needs besides its two streams.
 struct ResponseSide<'a> {
-    ctx: &'a ShardContext,
-    brokers: &'a dyn BrokerAddressMap,
-    stats: &'a ConnStats,
-    meter: &'a Meter,
+    env: &'a ConnEnv<'a>,
     /// Unmapped brokers are logged once per connection.
     warned_unmapped: bool,
 }
@@ -251,32 +243,31 @@ impl ResponseSide<'_> {
     /// Passes the backend's response to `header` on to the client: whole
     /// (inspected, rewritten where needed, batched) or, when large, while
     /// it arrives.
-    async fn relay(
+    async fn relay<R, W>(
         &mut self,
-        upstream: &mut FrameReader<ReadHalf>,
-        client: &mut WriteHalf,
+        upstream: &mut FrameReader<R>,
+        client: &mut W,
         batch: &mut Batch,
         header: &RequestHeader,
         sent: Option<Instant>,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), ConnError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let env = self.env;
         let (key, version) = (header.api_key, header.api_version);
         let plan = stream_plan(key, version, response_needs_inspection(key, version));
         let large = match plan {
             StreamPlan::Whole => usize::MAX,
-            _ => self.ctx.settings.cut_through,
+            _ => env.limits.cut_through,
         };
         let start = next_response(upstream, batch, client, large).await?;
-        let read_at = self.meter.now();
+        let read_at = env.meter.now();
         let len = match start {
             FrameStart::Whole(frame) => {
-                add(&self.stats.bytes_from_backend, frame.len());
-                let out = answer_for(
-                    self.ctx,
-                    header,
-                    frame,
-                    self.brokers,
-                    &mut self.warned_unmapped,
-                )?;
+                add(&env.stats.bytes_from_backend, frame.len());
+                let out = answer_for(env, header, frame, &mut self.warned_unmapped)?;
                 batch
                     .push(client, &out)
                     .await
@@ -284,26 +275,26 @@ impl ResponseSide<'_> {
                 out.len()
             }
             FrameStart::Large(len) => {
-                add(&self.stats.bytes_from_backend, len);
+                add(&env.stats.bytes_from_backend, len);
                 let response = LargeResponse { header, len, plan };
                 forward_large(
                     upstream,
                     client,
                     response,
-                    self.brokers,
+                    env.brokers,
                     &mut self.warned_unmapped,
                 )
                 .await?;
                 len
             }
             FrameStart::Closed => {
-                return Err(ConnError::BackendClosed(self.stats.outstanding.get()));
+                return Err(ConnError::BackendClosed(env.stats.outstanding.get()));
             }
         };
-        self.meter.response(key, len, sent, read_at);
-        let outstanding = &self.stats.outstanding;
+        env.meter.response(key, len, sent, read_at);
+        let outstanding = &env.stats.outstanding;
         outstanding.set(outstanding.get().saturating_sub(1));
-        self.ctx.inflight_finished();
+        env.shard.inflight_finished();
         Ok(())
     }
 }
@@ -311,12 +302,16 @@ impl ResponseSide<'_> {
 /// The backend's next response: already buffered, or read after sending
 /// the client what is batched (it may be waiting for it). A response of at
 /// least `large` bytes is announced once its start is here.
-async fn next_response(
-    upstream: &mut FrameReader<ReadHalf>,
+async fn next_response<R, W>(
+    upstream: &mut FrameReader<R>,
     batch: &mut Batch,
-    client: &mut WriteHalf,
+    client: &mut W,
     large: usize,
-) -> Result<FrameStart, ConnError> {
+) -> Result<FrameStart, ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     if let Some(frame) = upstream
         .buffered_frame()
         .map_err(ConnError::from_backend_read)?
@@ -331,10 +326,10 @@ async fn next_response(
 
 /// The next FIFO entry; while none is pending, also watches the backend so
 /// that a backend closing an idle connection closes the client's too.
-async fn next_entry(
+async fn next_entry<R: AsyncRead + Unpin>(
     inflight: &FifoReceiver,
-    upstream: &mut FrameReader<ReadHalf>,
-) -> Result<Option<InFlight>, ConnError> {
+    upstream: &mut FrameReader<R>,
+) -> Result<Option<Slot>, ConnError> {
     let entry = async { Ok(inflight.pop().await) };
     let backend = async {
         match upstream.closed_or_readable().await {
@@ -350,10 +345,9 @@ async fn next_entry(
 }
 
 fn answer_for(
-    ctx: &ShardContext,
+    env: &ConnEnv<'_>,
     header: &RequestHeader,
     frame: Bytes,
-    brokers: &dyn BrokerAddressMap,
     warned_unmapped: &mut bool,
 ) -> Result<Bytes, ConnError> {
     let body = frame.slice(4..);
@@ -366,9 +360,9 @@ fn answer_for(
         return Ok(frame);
     }
     if header.api_key == API_VERSIONS {
-        return api_versions_answer(ctx, header, &body);
+        return api_versions_answer(env, header, &body);
     }
-    let outcome = rewrite_response(header.api_key, header.api_version, &body, brokers)
+    let outcome = rewrite_response(header.api_key, header.api_version, &body, env.brokers)
         .map_err(ConnError::BackendFrame)?;
     if !outcome.unmapped.is_empty() && !*warned_unmapped {
         *warned_unmapped = true;
@@ -383,12 +377,16 @@ fn answer_for(
 
 /// ApiVersions answers depend only on the broker's bytes: remembered per shard.
 fn api_versions_answer(
-    ctx: &ShardContext,
+    env: &ConnEnv<'_>,
     header: &RequestHeader,
     body: &Bytes,
 ) -> Result<Bytes, ConnError> {
     let version = header.api_version;
-    if let Some(answer) = ctx.memo().lookup(version, body, header.correlation_id) {
+    if let Some(answer) = env
+        .shard
+        .memo()
+        .lookup(version, body, header.correlation_id)
+    {
         return Ok(answer);
     }
     let outcome = rewrite_response(API_VERSIONS, version, body, &NoBrokers)
@@ -397,7 +395,7 @@ fn api_versions_answer(
         Rewritten::Unchanged => frame_of(body),
         Rewritten::Replaced(new_frame) => new_frame,
     };
-    ctx.memo_mut().store(version, body, &answer);
+    env.shard.memo_mut().store(version, body, &answer);
     Ok(answer)
 }
 

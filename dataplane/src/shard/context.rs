@@ -14,7 +14,7 @@ use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{ShardMeter, ShardObserver};
-use crate::proxy::ResponseMemo;
+use crate::proxy::{PumpLimits, ShardConns};
 use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
@@ -37,22 +37,32 @@ pub struct ShardSettings {
     pub metrics: bool,
 }
 
+impl ShardSettings {
+    pub fn pump_limits(&self) -> PumpLimits {
+        PumpLimits {
+            max_frame: self.max_frame,
+            read_chunk: self.read_chunk,
+            max_inflight: self.max_inflight,
+            cut_through: self.cut_through,
+        }
+    }
+}
+
 pub struct ShardContext {
     pub id: usize,
     pub settings: ShardSettings,
     /// This shard's metrics: only this shard's thread writes them.
     pub meter: ShardMeter,
+    /// What the connections' pumps share: draining, requests in flight.
+    pub conns: ShardConns,
     routes: RefCell<Arc<RouteTable>>,
     topologies: RefCell<HashMap<String, Arc<BackendTopology>>>,
     discovery: Sender<DiscoveryMsg>,
-    draining: Cell<bool>,
-    inflight: Cell<usize>,
     active: Cell<usize>,
     accepted: Cell<u64>,
     next_bootstrap: Cell<usize>,
     tls: RefCell<ShardTls>,
     open: RefCell<HashMap<u64, OpenConn>>,
-    memo: RefCell<ResponseMemo>,
 }
 
 /// An open connection as the shard sees it: what it depends on, and how to
@@ -86,23 +96,17 @@ impl ShardContext {
         ShardContext {
             id,
             meter: ShardMeter::new(observer, settings.metrics),
+            conns: ShardConns::default(),
             settings,
             routes: RefCell::new(routes),
             topologies: RefCell::new(HashMap::new()),
             discovery,
-            draining: Cell::new(false),
-            inflight: Cell::new(0),
             active: Cell::new(0),
             accepted: Cell::new(0),
             next_bootstrap: Cell::new(0),
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
-            memo: RefCell::new(ResponseMemo::default()),
         }
-    }
-
-    pub fn routes(&self) -> Arc<RouteTable> {
-        self.routes.borrow().clone()
     }
 
     /// The current table, borrowed: no reference count is touched, which
@@ -116,14 +120,6 @@ impl ShardContext {
         *self.routes.borrow_mut() = routes;
         // Configs of the old epoch go; connections using them hold their own Arc.
         *self.tls.borrow_mut() = ShardTls::default();
-    }
-
-    pub fn memo(&self) -> std::cell::Ref<'_, ResponseMemo> {
-        self.memo.borrow()
-    }
-
-    pub fn memo_mut(&self) -> std::cell::RefMut<'_, ResponseMemo> {
-        self.memo.borrow_mut()
     }
 
     /// Tracks a routed connection; the receiver yields a reason when a new
@@ -209,31 +205,6 @@ impl ShardContext {
         }
         let index = self.next_bootstrap.get().wrapping_add(attempt) % servers.len();
         servers.get(index)
-    }
-
-    pub fn is_draining(&self) -> bool {
-        self.draining.get()
-    }
-
-    pub fn start_draining(&self) {
-        self.draining.set(true);
-    }
-
-    pub fn inflight(&self) -> usize {
-        self.inflight.get()
-    }
-
-    pub fn inflight_started(&self) {
-        self.inflight.set(self.inflight.get() + 1);
-    }
-
-    pub fn inflight_finished(&self) {
-        self.inflight.set(self.inflight.get().saturating_sub(1));
-    }
-
-    /// A connection ended owing `n` responses: they will never come.
-    pub fn inflight_abandoned(&self, n: usize) {
-        self.inflight.set(self.inflight.get().saturating_sub(n));
     }
 
     pub fn active_connections(&self) -> usize {

@@ -13,8 +13,8 @@ use glommio::{spawn_local, Task};
 use socket2::{Domain, Protocol, Socket, Type};
 use tracing::{debug, warn};
 
+use super::connection::{self, Accepted};
 use super::ShardContext;
-use crate::proxy::{self, Accepted};
 use crate::routing::RouteTable;
 
 const BACKLOG: i32 = 1024;
@@ -107,6 +107,6 @@ async fn accept_loop(ctx: Rc<ShardContext>, listener: Rc<str>, socket: TcpListen
             local,
             peer,
         };
-        spawn_local(proxy::serve(ctx.clone(), accepted, stream)).detach();
+        spawn_local(connection::serve(ctx.clone(), accepted, stream)).detach();
     }
 }

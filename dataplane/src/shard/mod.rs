@@ -1,9 +1,12 @@
 //! A shard: one glommio executor pinned to one CPU, owning its listening
 //! sockets, its connections and its copy of the configuration.
 
+mod accept;
+mod connection;
 mod context;
 mod listeners;
 mod mailbox;
+mod upstream;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use listeners::BoundListeners;
 pub use mailbox::{mailbox, Inbox, Mailbox};
 
 use crate::discovery::DiscoveryMsg;
-use crate::metrics::ShardObserver;
+use crate::metrics::{RouteNames, ShardObserver};
 use crate::routing::RouteTable;
 use crate::topology::BackendTopology;
 
@@ -38,11 +41,7 @@ pub enum ShardMsg {
 #[derive(Debug)]
 pub enum ShardReport {
     /// Listeners for a configuration epoch were bound (or failed to bind).
-    Bound {
-        shard: usize,
-        epoch: u64,
-        errors: Vec<String>,
-    },
+    Bound { epoch: u64, errors: Vec<String> },
 }
 
 pub struct ShardChannels {
@@ -111,7 +110,7 @@ fn apply_routes(
     for error in &errors {
         warn!(shard = ctx.id, epoch = routes.epoch, "{error}");
     }
-    ctx.meter.routes_applied(&routes, errors.is_empty());
+    report_routes(ctx, &routes, errors.is_empty());
     // Operators (and the propagation benchmark) read when each shard took a version.
     info!(
         shard = ctx.id,
@@ -119,23 +118,37 @@ fn apply_routes(
         "configuration applied"
     );
     let report = ShardReport::Bound {
-        shard: ctx.id,
         epoch: routes.epoch,
         errors,
     };
     let _ = reports.send(report);
 }
 
+/// Tells the metrics which routes exist, so their counters are scraped
+/// as zeros before the first connection.
+fn report_routes(ctx: &ShardContext, routes: &RouteTable, bound: bool) {
+    let listeners = routes.listeners().map(|l| l.listener.as_str());
+    let names = (routes.listeners()).flat_map(|listener| {
+        (listener.clusters().into_iter()).map(move |cluster| RouteNames {
+            listener: &listener.listener,
+            virtual_cluster: &cluster.virtual_cluster,
+            backend: &cluster.backend,
+        })
+    });
+    ctx.meter
+        .routes_applied(routes.epoch, bound, listeners, names);
+}
+
 async fn drain(ctx: &ShardContext, mut listeners: BoundListeners, timeout: Duration) {
     listeners.clear();
-    ctx.start_draining();
+    ctx.conns.start_draining();
     let deadline = Instant::now() + timeout;
-    while ctx.inflight() > 0 && Instant::now() < deadline {
+    while ctx.conns.inflight() > 0 && Instant::now() < deadline {
         ctx.meter.tick();
         glommio::timer::sleep(DRAIN_POLL).await;
     }
     ctx.meter.publish();
-    let abandoned = ctx.inflight();
+    let abandoned = ctx.conns.inflight();
     if abandoned > 0 {
         warn!(
             shard = ctx.id,

@@ -8,10 +8,10 @@ use futures_rustls::TlsConnector;
 use glommio::net::TcpStream;
 use rustls::pki_types::ServerName;
 
-use super::error::ConnError;
+use super::ShardContext;
 use crate::metrics::Meter;
+use crate::proxy::ConnError;
 use crate::routing::{ConnRoute, Target};
-use crate::shard::ShardContext;
 use crate::topology::{BackendTopology, Endpoint};
 use sluice_runtime::Stream;
 
@@ -20,14 +20,14 @@ const TOPOLOGY_POLL: Duration = Duration::from_millis(20);
 
 /// Counts each connection attempt (`dial`) and, here, the failures that
 /// never got as far as an attempt.
-pub async fn connect(
+pub(super) async fn connect(
     ctx: &ShardContext,
     route: &ConnRoute,
     meter: &Meter,
 ) -> Result<Stream, ConnError> {
     let result = connect_target(ctx, route, meter).await;
     if let Err(e @ (ConnError::UnknownBroker { .. } | ConnError::NoBootstrap(_))) = &result {
-        meter.backend_failed(e);
+        count_failure(meter, e);
     }
     result
 }
@@ -84,9 +84,15 @@ async fn dial(
     let result = open(ctx, route, endpoint).await;
     match &result {
         Ok(_) => meter.backend_opened(),
-        Err(e) => meter.backend_failed(e),
+        Err(e) => count_failure(meter, e),
     }
     result
+}
+
+fn count_failure(meter: &Meter, err: &ConnError) {
+    if let Some(reason) = err.backend_error() {
+        meter.backend_failed(reason);
+    }
 }
 
 async fn open(

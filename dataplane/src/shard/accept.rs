@@ -10,16 +10,16 @@ use glommio::net::TcpStream;
 use rustls::server::Acceptor;
 use tracing::debug;
 
-use super::error::ConnError;
+use super::ShardContext;
+use crate::proxy::ConnError;
 use crate::routing::{ConnRoute, ListenerRoute, Mapping, TlsListener};
-use crate::shard::ShardContext;
 use sluice_runtime::Stream;
 
 /// A TLS record starts with content type 22 (handshake).
 const TLS_HANDSHAKE: u8 = 0x16;
 
 /// The client's stream and route, or why the connection is refused.
-pub async fn establish(
+pub(super) async fn establish(
     ctx: &ShardContext,
     listener: &Arc<ListenerRoute>,
     tcp: TcpStream,

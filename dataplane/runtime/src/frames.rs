@@ -11,16 +11,16 @@ use futures_lite::{AsyncRead, AsyncReadExt};
 use sluice_wire::frame::frame_len;
 use sluice_wire::WireError;
 
-use super::read_buffer::ReadBuffer;
+use crate::read_buffer::ReadBuffer;
 
 /// What a read ended with, when it did not yield a frame.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{0}")]
+    #[error(transparent)]
     Wire(#[from] WireError),
     #[error("connection closed mid-frame ({buffered} of {expected} bytes received)")]
     Truncated { buffered: usize, expected: usize },
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -190,6 +190,29 @@ mod tests {
         assert_eq!(&held[..], &[0u8; 50][..]);
     }
 
+    /// What `initialized_after_move` relies on: with no other handle on
+    /// the allocation, `reserve` moves the data back to its start and leaves
+    /// the bytes after it as they were. If a new `bytes` release changes
+    /// this, this test fails and the read buffer must zero again.
+    #[test]
+    fn bytes_reclaims_in_place() {
+        let mut buf = BytesMut::with_capacity(65_536);
+        buf.resize(65_536, 0xab);
+        let base = buf.as_ptr();
+        let capacity = buf.capacity();
+        drop(buf.split_to(16_384));
+        buf.truncate(100);
+        buf.reserve(capacity - 1_000);
+        assert_eq!(buf.as_ptr(), base, "reserve reclaimed the allocation");
+        assert!(buf.capacity() >= capacity - 1_000);
+        let spare = buf.spare_capacity_mut();
+        let kept = spare.len().min(capacity - 16_384 - 100);
+        // SAFETY: the whole allocation was initialised by `resize` above and
+        // is still owned by `buf`; this reads it back as plain bytes.
+        let tail = unsafe { std::slice::from_raw_parts(spare.as_ptr().cast::<u8>(), kept) };
+        assert!(tail.iter().all(|&b| b == 0xab), "bytes after the data kept");
+    }
+
     #[test]
     fn commit_never_exceeds_the_spare_region() {
         let mut buffer = ReadBuffer::default();

@@ -1,0 +1,208 @@
+//! One client connection on its shard, for its whole life: routed (TLS,
+//! SNI), connected upstream once the client has spoken, handed to the
+//! pumps, and ended with one log line and its counters, whatever ended it.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use futures_lite::{future, FutureExt};
+use glommio::net::TcpStream;
+use tracing::{debug, info, warn};
+
+use super::{accept, upstream, ShardContext};
+use crate::metrics::labels::CloseReason;
+use crate::metrics::{CloseLabels, RouteNames};
+use crate::policy::ClusterPolicies;
+use crate::proxy::{frame_limits, run_pumps, Chain, ConnEnv, ConnError, ConnStats, PolicySource};
+use crate::routing::ConnRoute;
+use sluice_runtime::FrameReader;
+
+/// Where a connection was accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub listener: Rc<str>,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+/// Runs a client connection to its end and logs one line about how it ended.
+pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream) {
+    let serial = ctx.connection_opened();
+    let meter = ctx.meter.connection_opened(&accepted.listener);
+    let started = std::time::Instant::now();
+    let stats = ConnStats::default();
+    debug!(shard = ctx.id, listener = %accepted.listener, peer = %accepted.peer, port = accepted.local.port(), "connection accepted");
+    let result = if ctx.active_connections() > ctx.settings.max_connections {
+        Err(ConnError::TooManyConnections(ctx.settings.max_connections))
+    } else {
+        // Built in place: passing the connection's future to an async fn
+        // would keep a second copy of its state (kilobytes per connection).
+        let run = AssertUnwindSafe(connection(&ctx, serial, &accepted, client, &stats));
+        contained(run.catch_unwind().await)
+    };
+    // Here rather than in `connection`, so that a connection ended by a
+    // panic is forgotten too.
+    ctx.unregister(serial);
+    ctx.conns.inflight_abandoned(stats.outstanding.get());
+    ctx.connection_closed();
+    let labels = match &result {
+        Ok(reason) => CloseLabels::from(*reason),
+        Err(e) => e.labels(),
+    };
+    ctx.meter.connection_closed(&meter, labels);
+    log_close(&ctx, &accepted, serial, started, &stats, result);
+}
+
+/// A panic in one connection's code must not take down the shard with
+/// every other connection on it: it ends this connection only, which is then
+/// counted and logged like any other close.
+fn contained(
+    caught: Result<Result<CloseReason, ConnError>, Box<dyn Any + Send>>,
+) -> Result<CloseReason, ConnError> {
+    caught.unwrap_or_else(|panic| {
+        let message = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-text payload".to_owned());
+        Err(ConnError::Internal(message))
+    })
+}
+
+fn log_close(
+    ctx: &ShardContext,
+    accepted: &Accepted,
+    serial: u64,
+    started: std::time::Instant,
+    stats: &ConnStats,
+    result: Result<CloseReason, ConnError>,
+) {
+    let shard = ctx.id;
+    let listener = &*accepted.listener;
+    let peer = accepted.peer;
+    let port = accepted.local.port();
+    let bytes_in = stats.bytes_from_client.get();
+    let bytes_out = stats.bytes_from_backend.get();
+    let requests = stats.requests.get();
+    let duration_ms = started.elapsed().as_millis() as u64;
+    // `reason` is for people, `reason_code` is the bounded value the
+    // sluice_client_connections_closed_total metric counts it under.
+    match result {
+        Ok(end) => {
+            let (reason, reason_code) = (end.text(), end.label());
+            info!(shard, listener, %peer, port, serial, reason, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
+        }
+        Err(e) => {
+            let reason_code = e.close_reason().label();
+            let reason = Chain(&e);
+            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), %reason, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
+        }
+    }
+}
+
+async fn connection(
+    ctx: &ShardContext,
+    serial: u64,
+    accepted: &Accepted,
+    client: TcpStream,
+    stats: &ConnStats,
+) -> Result<CloseReason, ConnError> {
+    let listener = (ctx.route(&accepted.listener))
+        .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
+    let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
+    let closed = ctx.register(serial, route.clone());
+    let served = serve_routed(ctx, client, &route, stats);
+    let config_changed = async {
+        let reason = closed.recv().await.unwrap_or_default();
+        Err(ConnError::ConfigChanged(reason))
+    };
+    future::or(served, config_changed).await
+}
+
+/// A routed client: connected upstream once it has spoken, then pumped.
+async fn serve_routed(
+    ctx: &ShardContext,
+    client: sluice_runtime::Stream,
+    route: &ConnRoute,
+    stats: &ConnStats,
+) -> Result<CloseReason, ConnError> {
+    let names = RouteNames {
+        listener: &route.listener.listener,
+        virtual_cluster: &route.cluster.virtual_cluster,
+        backend: &route.cluster.backend,
+    };
+    let meter = ctx.meter.route(names);
+    client.set_nodelay(true);
+    let limits = ctx.settings.pump_limits();
+    let (client_rx, client_tx) = sluice_runtime::split(client);
+    let mut requests_in = FrameReader::new(client_rx, frame_limits(&limits, 8), true);
+    // The backend is connected for a client that has sent something: one
+    // that stays silent, or only probes the port, costs the backend nothing.
+    let gone = requests_in.closed_or_readable().await;
+    if gone.map_err(ConnError::from_client_read)? {
+        return Ok(CloseReason::ClientClosed);
+    }
+    // Nor does one that speaks another protocol, or comes too late.
+    (requests_in.check_start()).map_err(ConnError::from_client_read)?;
+    if ctx.conns.is_draining() {
+        return Ok(CloseReason::Draining);
+    }
+    let backend = upstream::connect(ctx, route, &meter).await?;
+    let (backend_rx, backend_tx) = sluice_runtime::split(backend);
+    let env = ConnEnv {
+        shard: &ctx.conns,
+        policies: ctx,
+        virtual_cluster: &route.cluster.virtual_cluster,
+        brokers: route,
+        limits,
+        stats,
+        meter: &meter,
+    };
+    run_pumps(&env, requests_in, client_tx, backend_rx, backend_tx).await
+}
+
+impl PolicySource for ShardContext {
+    fn epoch(&self) -> u64 {
+        self.routes_ref().epoch
+    }
+
+    fn policies(&self, virtual_cluster: &str) -> Option<Arc<ClusterPolicies>> {
+        self.routes_ref().policies(virtual_cluster)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::block_on;
+
+    #[test]
+    fn a_panicking_connection_ends_with_an_internal_error() {
+        let panicked = contained(block_on(
+            AssertUnwindSafe(async {
+                let frames: &[u8] = &[];
+                // An out-of-bounds index, as an unchecked slice would make.
+                let byte = frames[usize::from(frames.is_empty())];
+                Ok::<_, ConnError>(if byte == 0 {
+                    CloseReason::ClientClosed
+                } else {
+                    CloseReason::Draining
+                })
+            })
+            .catch_unwind(),
+        ));
+        let Err(ConnError::Internal(message)) = panicked else {
+            panic!("expected an internal error, got {panicked:?}");
+        };
+        assert!(message.contains("index out of bounds"), "{message}");
+        assert_eq!(
+            ConnError::Internal(message).close_reason().label(),
+            "internal_error"
+        );
+        let fine = contained(block_on(
+            AssertUnwindSafe(async { Ok(CloseReason::ClientClosed) }).catch_unwind(),
+        ));
+        assert!(matches!(fine, Ok(CloseReason::ClientClosed)));
+    }
+}
