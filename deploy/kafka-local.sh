@@ -32,6 +32,10 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
   install
       Download Apache Kafka jars once into ${SLUICE_CACHE_DIR:-~/.cache/sluice}
       and install kcat (apt) if missing. Idempotent.
+  check
+      Exit 0 if Kafka is installed (by install) and java is found; otherwise
+      print on one line what is missing and exit 1. Tests ask this to decide
+      whether they can run.
   start --dir DIR --brokers 1|3 --port-base P [--node-id-base 1] [--timeout S]
         [--tls-cert CERT.pem --tls-key KEY.pem --tls-ca CA.pem
          [--tls-client-auth none|required]] [--relay-host HOST]
@@ -134,6 +138,24 @@ install_kcat() {
     tail -n 20 "$KAFKA_HOME/apt.log" >&2
     log "warning: apt-get install kcat failed (log: $KAFKA_HOME/apt.log)"
   fi
+}
+
+cmd_check() {
+  local missing=()
+  if [[ -n "${JAVA_HOME:-}" ]]; then
+    [[ -x "$JAVA_HOME/bin/java" ]] || missing+=("no java in JAVA_HOME ($JAVA_HOME)")
+  else
+    command -v java >/dev/null || missing+=("no java on PATH")
+  fi
+  [[ -f "$INSTALL_MARKER" ]] ||
+    missing+=("Kafka $KAFKA_VERSION not installed in $KAFKA_HOME by deploy/kafka-local.sh install")
+  if ((${#missing[@]})); then
+    local joined
+    joined="$(printf '%s; ' "${missing[@]}")"
+    echo "${joined%; }"
+    exit 1
+  fi
+  echo "kafka $KAFKA_VERSION installed in $KAFKA_HOME, java found"
 }
 
 # start installs on demand; its progress line goes to stderr to keep the
@@ -717,6 +739,7 @@ main() {
   (($#)) && shift
   case "$cmd" in
     install) cmd_install ;;
+    check) cmd_check ;;
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     start-node) cmd_start_node "$@" ;;

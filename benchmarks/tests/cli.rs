@@ -3,7 +3,9 @@
 
 mod support;
 
-use support::{bench, free_port_block, text};
+use sluice_test_support::ports::free_port_block;
+use sluice_test_support::text;
+use support::bench;
 
 /// (arguments, text the error must contain)
 const REFUSED: &[(&[&str], &str)] = &[

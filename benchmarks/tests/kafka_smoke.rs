@@ -4,54 +4,16 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use sluice_test_support::harness::{self, TestFn};
+use sluice_test_support::kafka::KafkaCluster;
+use support::{bench_json, number};
 
-use support::{bench_json, free_port_block, number, TempDir};
-
-struct Kafka {
-    dir: TempDir,
-    bootstrap: String,
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(|root| root.join("deploy/kafka-local.sh"))
-        .expect("benchmarks/ has a parent")
-}
-
-impl Kafka {
-    fn start() -> Kafka {
-        let dir = TempDir::new("kafka");
-        // The broker takes port-base, its controller port-base + 1.
-        let port_base = free_port_block(2);
-        let out = Command::new(script())
-            .args(["start", "--dir"])
-            .arg(dir.path())
-            .args(["--brokers", "1", "--port-base", &port_base.to_string()])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run deploy/kafka-local.sh start");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_string();
-        let kafka = Kafka { dir, bootstrap };
-        assert!(
-            out.status.success(),
-            "kafka-local.sh start failed:\n{stdout}"
-        );
-        kafka
-    }
-}
-
-impl Drop for Kafka {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .args(["stop", "--dir"])
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .status();
-    }
+fn main() {
+    let tests: &[(&str, TestFn<KafkaCluster>)] = &[(
+        "produce_consume_e2e_and_ping_against_a_real_broker",
+        produce_consume_e2e_and_ping,
+    )];
+    harness::run_with_kafka(tests, || KafkaCluster::start(1));
 }
 
 fn assert_moved_data_cleanly(summary: &serde_json::Value) {
@@ -63,9 +25,7 @@ fn assert_moved_data_cleanly(summary: &serde_json::Value) {
     );
 }
 
-#[test]
-fn produce_consume_e2e_and_ping_against_a_real_broker() {
-    let kafka = Kafka::start();
+fn produce_consume_e2e_and_ping(kafka: &KafkaCluster) {
     let bootstrap = kafka.bootstrap.as_str();
     let timing = ["--duration", "2", "--warmup", "1"];
     let mut args = vec![

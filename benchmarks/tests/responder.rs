@@ -5,7 +5,9 @@
 
 mod support;
 
-use support::{bench, bench_json, free_port_block, number, text, Background, TempDir};
+use sluice_test_support::ports::free_port_block;
+use sluice_test_support::{temp_dir, text};
+use support::{bench, bench_json, number, Background};
 
 fn responder(brokers: u16) -> (Background, String) {
     let base = free_port_block(brokers);
@@ -154,7 +156,7 @@ fn json_summary_has_every_documented_field() {
 fn compare_interleaves_targets_and_reports_ratios_and_cpu_per_gb() {
     let (first, first_target) = responder(1);
     let (_second, second_target) = responder(1);
-    let dir = TempDir::new("compare");
+    let dir = temp_dir("compare");
     let json = dir.path().join("compare.json");
     let direct = format!("direct={first_target},pid={}", first.pid());
     let other = format!("other={second_target}");
@@ -265,11 +267,12 @@ fn responder_closes_connections_on_unknown_apis_with_a_log_line() {
         0,
         "connection should be closed"
     );
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let log = child.log();
-    assert!(
-        log.contains("sluice-bench responder (not Kafka): closing connection")
-            && log.contains("DescribeGroups"),
-        "{log}"
+    // The responder logs the close after closing; the line follows.
+    child.wait_for_line(
+        &[
+            "sluice-bench responder (not Kafka): closing connection",
+            "DescribeGroups",
+        ],
+        std::time::Duration::from_secs(10),
     );
 }

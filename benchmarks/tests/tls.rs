@@ -1,5 +1,5 @@
 //! `--tls-ca` and `handshakes`: the tool speaks TLS to a TLS-terminating
-//! front (made here with rustls, certificates from rcgen) in front of the
+//! front (made here with rustls, certificates made by the test) in front of the
 //! built-in responder (not Kafka), verifies the certificate against the CA
 //! and the server name, and counts full handshakes. The front answers one
 //! request at a time, which is all `ping` and `handshakes` need; sluice's
@@ -11,42 +11,29 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use support::{bench, bench_json, free_port_block, number, text, Background, TempDir};
+use sluice_test_support::certs::Ca;
+use sluice_test_support::ports::free_port_block;
+use sluice_test_support::{temp_dir, text, TempDir};
+use support::{bench, bench_json, number, Background};
 
 struct Pki {
     dir: TempDir,
     config: Arc<ServerConfig>,
 }
 
-/// A CA and a server certificate for 127.0.0.1 and `localhost`.
+/// A CA and a server certificate for 127.0.0.1 and `localhost`, and a
+/// CA that signed nothing of it.
 fn pki() -> Pki {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "bench test CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    let dir = TempDir::new("tls");
-    std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
-    std::fs::write(dir.path().join("other-ca.pem"), {
-        let key = KeyPair::generate().unwrap();
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.self_signed(&key).unwrap().pem()
-    })
-    .unwrap();
-    let chain = vec![CertificateDer::from_pem_slice(leaf.pem().as_bytes()).unwrap()];
-    let key = PrivateKeyDer::from_pem_slice(leaf_key.serialize_pem().as_bytes()).unwrap();
+    let ca = Ca::new("bench test CA");
+    let leaf = ca.issue("bench front", &["127.0.0.1", "localhost"]);
+    let dir = temp_dir("bench-tls");
+    ca.write(dir.path(), "ca");
+    Ca::new("other CA").write(dir.path(), "other-ca");
+    let chain = vec![CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

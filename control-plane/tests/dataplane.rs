@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
+use sluice_test_support::wait::eventually;
 
 #[test]
 fn node_certificates_open_the_data_plane_endpoints() {
@@ -35,22 +36,8 @@ fn node_certificates_open_the_data_plane_endpoints() {
     // A certificate from another control plane's CA: 403, saying why.
     let other = Cp::start(&temp.path().join("other"));
     let stranger = temp.path().join("stranger");
-    let issued = std::process::Command::new(binary())
-        .args(["issue-cert", "--node-id", "edge-1", "--data-dir"])
-        .arg(&other.dir)
-        .arg("--out-dir")
-        .arg(&stranger)
-        .output()
-        .unwrap();
-    assert!(
-        issued.status.success(),
-        "{}",
-        String::from_utf8_lossy(&issued.stderr)
-    );
-    let mode = std::fs::metadata(stranger.join("node.key"))
-        .unwrap()
-        .permissions()
-        .mode();
+    let (_, key, _) = other.issue_cert("edge-1", &stranger);
+    let mode = std::fs::metadata(key).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let (status, body) = get(&node_agent(&cp.ca(), &stranger), &url);
     assert_eq!(status, 403, "{body}");

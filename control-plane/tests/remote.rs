@@ -14,6 +14,7 @@ use cp_sync::sync::{ConfigSync, SyncHandle};
 use cp_sync::Snapshot;
 use crossbeam_channel::Receiver;
 use serde_json::Value;
+use sluice_test_support::wait::eventually;
 
 const WAIT: Duration = Duration::from_secs(30);
 

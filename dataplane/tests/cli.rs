@@ -5,8 +5,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
+use sluice_test_support::temp_dir;
 use support::gateway::{sluice_bin, Gateway};
-use support::TempDir;
 
 const BAD_CONFIG: &str = r#"
 backend_clusters:
@@ -31,7 +31,7 @@ listeners:
 "#;
 
 fn validate(config: &str) -> (bool, String) {
-    let dir = TempDir::new("cli");
+    let dir = temp_dir("cli");
     let path = dir.path().join("sluice.yaml");
     std::fs::write(&path, config).unwrap();
     let out = Command::new(sluice_bin())
@@ -66,7 +66,7 @@ fn validate_lists_every_error_and_fails() {
 
 #[test]
 fn validate_accepts_the_shipped_example() {
-    let example = support::repo_root().join("deploy/examples/port-mapping.yaml");
+    let example = sluice_test_support::repo_root().join("deploy/examples/port-mapping.yaml");
     let config = std::fs::read_to_string(example).unwrap();
     let (ok, out) = validate(&config);
     assert!(ok, "{out}");
@@ -100,7 +100,7 @@ fn run_refuses_a_port_that_is_taken() {
 
 #[test]
 fn bad_flags_are_refused() {
-    let dir = TempDir::new("cli-flags");
+    let dir = temp_dir("cli-flags");
     let path = dir.path().join("c.yaml");
     std::fs::write(&path, "{}").unwrap();
     for args in [

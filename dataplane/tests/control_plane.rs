@@ -13,7 +13,7 @@ mod refusals;
 mod setup;
 mod support;
 
-use support::harness::{self, TestFn};
+use sluice_test_support::harness::{self, TestFn};
 
 fn main() {
     let tests: &[(&str, TestFn<setup::Env>)] = &[
@@ -31,5 +31,5 @@ fn main() {
         ),
         ("nodes_serve_through_a_control_plane_outage", outage::outage),
     ];
-    harness::run(tests, setup::Env::start);
+    harness::run_with_kafka(tests, setup::Env::start);
 }

@@ -24,9 +24,9 @@ mod policies;
 mod streaming;
 mod support;
 
+use sluice_test_support::harness::{self, TestFn};
+use sluice_test_support::kafka::{KafkaCluster, NODE_ID_BASE};
 use support::gateway::Gateway;
-use support::harness::{self, TestFn};
-use support::kafka::{KafkaCluster, NODE_ID_BASE};
 
 pub struct Env {
     pub cluster: KafkaCluster,
@@ -89,7 +89,7 @@ fn main() {
             failover::broker_stop_during_run,
         ),
     ];
-    harness::run(tests, || {
+    harness::run_with_kafka(tests, || {
         let cluster = KafkaCluster::start(3);
         let gateway = Gateway::start_port_mapping(
             &cluster.bootstrap,

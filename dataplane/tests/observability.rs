@@ -15,8 +15,8 @@ mod tls;
 
 use std::net::TcpListener;
 
+use sluice_test_support::ports;
 use support::gateway::{port_mapping_config, Gateway};
-use support::ports;
 
 /// A backend address that accepts TCP connections and never answers, so
 /// metadata discovery hangs until its timeout.
@@ -76,7 +76,7 @@ fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn the_dashboard_uses_only_documented_metrics() {
-    let root = support::repo_root();
+    let root = sluice_test_support::repo_root();
     let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
     let dashboard = metric_names(&read("deploy/grafana/sluice-dashboard.json"));
     let readme = read("README.md");

@@ -14,7 +14,7 @@ mod rotation;
 mod setup;
 mod support;
 
-use support::harness::{self, TestFn};
+use sluice_test_support::harness::{self, TestFn};
 
 fn main() {
     let tests: &[(&str, TestFn<setup::Env>)] = &[
@@ -40,5 +40,5 @@ fn main() {
             rotation::rotation,
         ),
     ];
-    harness::run(tests, setup::Env::start);
+    harness::run_with_kafka(tests, setup::Env::start);
 }

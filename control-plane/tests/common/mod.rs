@@ -2,14 +2,14 @@
 //! directory, and talking to it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::path::Path;
+use std::time::Duration;
 
 use control_plane::client::{AdminClient, ClientError, Verb};
 use control_plane::secret::AdminToken;
 use serde_json::Value;
+use sluice_test_support::control_plane::CpServer;
 
 pub const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -17,14 +17,18 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_sluice-cp")
 }
 
-/// A running control plane; killed when dropped.
+/// A running control plane, driven through its admin API; killed when
+/// dropped.
 pub struct Cp {
-    child: Child,
-    pub url: String,
-    pub port: u16,
-    pub dir: PathBuf,
-    /// Lines the server printed on stdout before it listened.
-    pub banner: Vec<String>,
+    server: CpServer,
+}
+
+impl Deref for Cp {
+    type Target = CpServer;
+
+    fn deref(&self) -> &CpServer {
+        &self.server
+    }
 }
 
 impl Cp {
@@ -36,58 +40,8 @@ impl Cp {
     /// `port` 0 picks a free one; `token` None lets the server use its
     /// stored or generated token.
     pub fn start_with(dir: &Path, port: u16, token: Option<&str>) -> Cp {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.with_extension("log"))
-            .unwrap();
-        let mut command = Command::new(binary());
-        command
-            .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("SLUICE_CP_ADMIN_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(log);
-        if let Some(token) = token {
-            command.args(["--admin-token", token]);
-        }
-        let mut child = command.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        std::thread::spawn(move || {
-            // Keeps draining stdout until the server exits.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut banner = Vec::new();
-        let url = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "sluice-cp did not start; see {}",
-                        dir.with_extension("log").display()
-                    )
-                });
-            if let Some(url) = line.strip_prefix("sluice-cp listening on ") {
-                break url.to_owned();
-            }
-            banner.push(line);
-        };
-        let port = url.rsplit(':').next().unwrap().parse().unwrap();
-        Cp {
-            child,
-            url,
-            port,
-            dir: dir.to_path_buf(),
-            banner,
-        }
-    }
-
-    pub fn ca(&self) -> PathBuf {
-        self.dir.join("ca.pem")
+        let server = CpServer::start(Path::new(binary()), dir, port, token);
+        Cp { server }
     }
 
     pub fn admin(&self) -> AdminClient {
@@ -97,22 +51,6 @@ impl Cp {
     pub fn admin_with(&self, token: Option<&str>) -> AdminClient {
         let token = token.map(|t| AdminToken::new(t).unwrap());
         AdminClient::new(&self.url, token, Some(&self.ca())).unwrap()
-    }
-
-    /// Stops the server and waits for it to exit.
-    pub fn stop(mut self) {
-        self.kill();
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Cp {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -149,21 +87,6 @@ pub fn current_version(admin: &AdminClient) -> u64 {
     admin.get("/v1/config").unwrap()["version"]
         .as_u64()
         .unwrap()
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it
-/// held. For state that changes in another process.
-pub fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Issues a node certificate through the admin API into `out`.

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::setup::{Env, WAIT};
 use crate::support::cp::wait_applied;
-use crate::support::kafka::{java_read_from_start, kcat_ok};
 use crate::support::produce::{create_topic, produce, produce_once};
 use crate::support::raw::RawConn;
-use crate::support::{repo_root, wait};
+use sluice_test_support::kafka::{java_read_from_start, kcat_ok, tool_command};
+use sluice_test_support::{temp_dir, wait, TempDir};
 
 /// Kafka's POLICY_VIOLATION error code.
 const POLICY_VIOLATION: i16 = 44;
@@ -151,22 +151,17 @@ struct RecoveringProducer {
     acked: std::sync::mpsc::Receiver<()>,
     count: usize,
     total: usize,
+    /// Holds the producer's properties file, which it reads as it starts.
+    _props: TempDir,
 }
 
 impl RecoveringProducer {
     fn start(bootstrap: &str, topic: &str, total: usize) -> RecoveringProducer {
-        let props =
-            std::env::temp_dir().join(format!("sluice-recover-{}.properties", std::process::id()));
+        let props_dir = temp_dir("recover");
+        let props = props_dir.path().join("producer.properties");
         std::fs::write(&props, "retries=2147483647\nenable.idempotence=true\n").unwrap();
-        let mut child = Command::new(repo_root().join("deploy/kafka-local.sh"))
-            .args([
-                "tool",
-                "kafka-verifiable-producer",
-                "--bootstrap-server",
-                bootstrap,
-                "--topic",
-                topic,
-            ])
+        let mut child = tool_command("kafka-verifiable-producer")
+            .args(["--bootstrap-server", bootstrap, "--topic", topic])
             .args([
                 "--max-messages",
                 &total.to_string(),
@@ -194,6 +189,7 @@ impl RecoveringProducer {
             acked,
             count: 0,
             total,
+            _props: props_dir,
         }
     }
 

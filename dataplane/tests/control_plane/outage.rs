@@ -25,7 +25,7 @@ pub fn outage(env: &Env) {
     );
 
     let (cp_dir, cp_port) = {
-        let mut cp = env.cp();
+        let cp = env.cp();
         cp.stop();
         (cp.dir.clone(), cp.port)
     };

@@ -2,8 +2,8 @@
 //! every problem named.
 
 use crate::setup::Env;
-use crate::support::tls::Ca;
-use crate::support::TempDir;
+use sluice_test_support::certs::Ca;
+use sluice_test_support::temp_dir;
 
 pub fn refusals(env: &Env) {
     let cp = env.cp();
@@ -11,7 +11,7 @@ pub fn refusals(env: &Env) {
 
     // An invalid configuration: every problem listed, nothing stored.
     let bad = "backend_clusters:\n  - { name: k, bootstrap_servers: [\"nohost\"], colour: red }\nvirtual_clusters:\n  - { name: v, dns_label: Not_A_Label, destination: { name: missing } }\n";
-    let file = TempDir::new("cp-bad");
+    let file = temp_dir("cp-bad");
     let path = file.path().join("bad.yaml");
     std::fs::write(&path, bad).unwrap();
     let out = cp.cli(
@@ -50,7 +50,7 @@ pub fn refusals(env: &Env) {
     drop(cp);
 
     // A node whose certificate the control plane did not issue gets nothing.
-    let dir = TempDir::new("cp-rogue");
+    let dir = temp_dir("cp-rogue");
     let rogue = Ca::new("rogue").issue("rogue-node", &["rogue-node"]);
     let (cert, key) = rogue.write(dir.path(), "node");
     let ca = env.cp().ca();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::support::cp::ControlPlane;
 use crate::support::gateway::Gateway;
-use crate::support::kafka::{KafkaCluster, NODE_ID_BASE};
-use crate::support::{ports, TempDir};
+use sluice_test_support::kafka::{KafkaCluster, NODE_ID_BASE};
+use sluice_test_support::{ports, temp_dir, TempDir};
 
 pub const WAIT: Duration = Duration::from_secs(60);
 
@@ -24,7 +24,7 @@ pub struct Env {
 
 impl Env {
     pub fn start() -> Env {
-        let dir = TempDir::new("cp-e2e");
+        let dir = temp_dir("cp-e2e");
         let kafka = KafkaCluster::start(1);
         let cp_dir = dir.path().join("cp");
         let cp = ControlPlane::start(&cp_dir, 0);

@@ -1,7 +1,7 @@
 //! Topic administration through the gateway with Kafka's own kafka-topics.
 
-use crate::support::kafka::tool_ok;
 use crate::Env;
+use sluice_test_support::kafka::tool_ok;
 
 pub fn topic_lifecycle(env: &Env) {
     let gw = env.gateway.bootstrap();
@@ -37,7 +37,7 @@ pub fn topic_lifecycle(env: &Env) {
     assert_eq!(partitions, 4, "{described}");
 
     topics(&["--delete", "--topic", topic]);
-    crate::support::wait::until(
+    sluice_test_support::wait::until(
         "the deleted topic to disappear from --list",
         std::time::Duration::from_secs(60),
         || {

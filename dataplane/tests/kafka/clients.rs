@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::kafka::{kcat_ok, tool_ok};
 use crate::Env;
+use sluice_test_support::kafka::{self, kcat_ok, tool_ok};
 
 const RECORDS: usize = 10_000;
 const MORE: usize = 100;
@@ -20,22 +20,9 @@ fn set_of(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A topic spread over every broker of the 3-broker cluster.
 pub fn create_topic(gw: &str, topic: &str) {
-    tool_ok(
-        "kafka-topics",
-        &[
-            "--bootstrap-server",
-            gw,
-            "--create",
-            "--topic",
-            topic,
-            "--partitions",
-            "6",
-            "--replication-factor",
-            "3",
-        ],
-        None,
-    );
+    kafka::create_topic(gw, topic, 6, 3);
 }
 
 /// Sum of the committed offsets of `group` on `topic`, read through the gateway.
@@ -49,27 +36,6 @@ pub fn committed_total(gw: &str, group: &str, topic: &str) -> i64 {
         .filter(|l| l.split_whitespace().nth(1) == Some(topic))
         .filter_map(|l| l.split_whitespace().nth(3)?.parse::<i64>().ok())
         .sum()
-}
-
-fn java_consume(gw: &str, topic: &str, group: &str, count: usize) -> String {
-    let count = count.to_string();
-    tool_ok(
-        "kafka-console-consumer",
-        &[
-            "--bootstrap-server",
-            gw,
-            "--topic",
-            topic,
-            "--group",
-            group,
-            "--from-beginning",
-            "--max-messages",
-            &count,
-            "--timeout-ms",
-            "90000",
-        ],
-        None,
-    )
 }
 
 pub fn java_round_trip(env: &Env) {
@@ -90,7 +56,7 @@ pub fn java_round_trip(env: &Env) {
         Some(&lines("java", 0..RECORDS)),
     );
 
-    let consumed = java_consume(&gw, topic, "java-group", RECORDS);
+    let consumed = kafka::java_consume(&gw, topic, Some("java-group"), RECORDS);
     assert_eq!(
         set_of(&consumed),
         set_of(&lines("java", 0..RECORDS)),
@@ -108,7 +74,7 @@ pub fn java_round_trip(env: &Env) {
         &producer,
         Some(&lines("java", RECORDS..RECORDS + MORE)),
     );
-    let resumed = java_consume(&gw, topic, "java-group", MORE);
+    let resumed = kafka::java_consume(&gw, topic, Some("java-group"), MORE);
     assert_eq!(
         set_of(&resumed),
         set_of(&lines("java", RECORDS..RECORDS + MORE))

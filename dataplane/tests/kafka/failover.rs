@@ -10,9 +10,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::clients::create_topic;
-use crate::support::kafka::{tool_ok, NODE_ID_BASE};
-use crate::support::{repo_root, wait, TempDir};
 use crate::Env;
+use sluice_test_support::kafka::{tool_command, tool_ok, NODE_ID_BASE};
+use sluice_test_support::{temp_dir, wait, TempDir};
 
 const TOPIC: &str = "failover";
 const RECORDS: usize = 20_000;
@@ -23,8 +23,8 @@ const PRODUCER_PROPERTIES: &str =
     "retries=2147483647\nenable.idempotence=true\ndelivery.timeout.ms=120000\n";
 
 fn kafka_tool(name: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(repo_root().join("deploy/kafka-local.sh"));
-    command.arg("tool").arg(name).args(args);
+    let mut command = tool_command(name);
+    command.args(args);
     command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     command
 }
@@ -114,7 +114,7 @@ pub fn broker_stop_during_run(env: &Env) {
     )
     .spawn()
     .expect("start console consumer");
-    let props = TempDir::new("failover");
+    let props = temp_dir("failover");
     let (mut producer, events) = start_producer(&gw, &props);
 
     let mut acked = BTreeSet::new();

@@ -12,9 +12,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use crate::support::kafka::{kcat_ok, tool_ok};
 use crate::support::raw::RawConn;
 use crate::Env;
+use sluice_test_support::kafka::{kcat_ok, tool_ok};
 
 /// Gateway ports and backend ports of this run.
 struct Ports {

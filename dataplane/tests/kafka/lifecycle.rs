@@ -14,10 +14,10 @@ use kafka_protocol::protocol::StrBytes;
 use crate::bad_input::round_trip_works;
 use crate::clients::create_topic;
 use crate::support::gateway::Gateway;
-use crate::support::kafka::NODE_ID_BASE;
 use crate::support::raw::RawConn;
-use crate::support::{ports, wait};
 use crate::Env;
+use sluice_test_support::kafka::NODE_ID_BASE;
+use sluice_test_support::{ports, wait};
 
 const WAIT: Duration = Duration::from_secs(30);
 

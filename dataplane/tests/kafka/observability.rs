@@ -13,10 +13,10 @@ use crate::clients::create_topic;
 use crate::lifecycle::{leader_port, long_poll_fetch};
 use crate::support::gateway::Gateway;
 use crate::support::http::{get, scrape, Metrics};
-use crate::support::kafka::{kcat_ok, kcat_read_from_start, NODE_ID_BASE};
 use crate::support::raw::RawConn;
-use crate::support::{ports, wait};
 use crate::Env;
+use sluice_test_support::kafka::{kcat_ok, kcat_read_from_start, NODE_ID_BASE};
+use sluice_test_support::{ports, wait};
 
 const WAIT: Duration = Duration::from_secs(60);
 const RECORDS: usize = 2_000;

@@ -5,13 +5,13 @@
 use crate::clients::create_topic;
 use crate::support::gateway::{port_mapping_config, Gateway};
 use crate::support::http::scrape;
-use crate::support::kafka::{
-    java_read_from_start, kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE,
-};
 use crate::support::produce::produce_unacknowledged;
 use crate::support::raw::RawConn;
-use crate::support::{ports, wait};
 use crate::Env;
+use sluice_test_support::kafka::{
+    java_read_from_start, kcat_ok, kcat_output, tool, tool_ok, NODE_ID_BASE,
+};
+use sluice_test_support::{ports, wait};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use crate::clients::create_topic;
 use crate::support::gateway::Gateway;
-use crate::support::kafka::{java_read_from_start, kcat_ok, kcat_read_from_start, NODE_ID_BASE};
 use crate::Env;
+use sluice_test_support::kafka::{
+    java_read_from_start, kcat_ok, kcat_read_from_start, NODE_ID_BASE,
+};
 
 const RECORDS: usize = 3000;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::support::gateway::Gateway;
 use crate::support::http::{get, scrape};
-use crate::support::wait;
 use crate::{gateway, SilentBackend};
+use sluice_test_support::{ports, wait};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -125,7 +125,7 @@ fn metrics_off_leaves_only_the_non_shard_metrics() {
 fn a_taken_admin_port_is_a_start_up_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let first = crate::support::ports::free_port_block(2);
+    let first = ports::free_port_block(2);
     let config = crate::support::gateway::port_mapping_config("127.0.0.1:1", first, 2, 0);
     let args = ["--shards", "1", "--no-pin", "--admin-listen", &addr];
     let mut gw = Gateway::spawn(&config, first, &args);

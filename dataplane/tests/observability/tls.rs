@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use crate::support::gateway::Gateway;
 use crate::support::http::scrape;
-use crate::support::tls::{client_config, connect, Ca};
-use crate::support::{ports, wait, TempDir};
+use crate::support::tls::{client_config, connect};
 use crate::SilentBackend;
+use sluice_test_support::certs::Ca;
+use sluice_test_support::{ports, temp_dir, wait};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -35,7 +36,7 @@ listeners:
 
 #[test]
 fn tls_handshake_failures_are_counted_by_reason() {
-    let dir = TempDir::new("obs-tls");
+    let dir = temp_dir("obs-tls");
     let ca = Ca::new("obs test CA");
     let (cert, key) = ca
         .issue("localhost", &["localhost"])

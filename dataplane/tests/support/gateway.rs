@@ -1,14 +1,16 @@
 //! The real `sluice` binary, run as a user would run it.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use super::{ports, wait, TempDir};
+use sluice_test_support::process::LoggedChild;
+use sluice_test_support::{ports, temp_dir, TempDir};
 
 pub struct Gateway {
-    child: Option<Child>,
-    dir: TempDir,
+    process: LoggedChild,
+    /// Holds the configuration file and the log.
+    _dir: TempDir,
     pub config_path: PathBuf,
     pub log_path: PathBuf,
     /// The bootstrap port (first listener port) when started with a port-mapping config.
@@ -95,12 +97,12 @@ impl Gateway {
             Some(_) => &[],
             None => &["--admin-listen", "off"],
         };
-        let dir = TempDir::new("gateway");
+        let dir = temp_dir("gateway");
         let config_path = dir.path().join("sluice.yaml");
         let log_path = dir.path().join("sluice.log");
         std::fs::write(&config_path, config).expect("write config");
-        let log = std::fs::File::create(&log_path).expect("create log");
-        let child = Command::new(sluice_bin())
+        let mut command = Command::new(sluice_bin());
+        command
             .arg("run")
             .args(config_source(&config_path, args))
             .args(args)
@@ -111,13 +113,10 @@ impl Gateway {
             )
             .env("NO_COLOR", "1")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn sluice");
+            .stdout(Stdio::null());
         Gateway {
-            child: Some(child),
-            dir,
+            process: LoggedChild::spawn("sluice", &mut command, &log_path),
+            _dir: dir,
             config_path,
             log_path,
             port,
@@ -134,7 +133,7 @@ impl Gateway {
 
     /// The process id while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
+        self.process.pid()
     }
 
     pub fn bootstrap(&self) -> String {
@@ -142,19 +141,12 @@ impl Gateway {
     }
 
     pub fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        self.process.log()
     }
 
     /// Waits until a log line contains every one of `parts`; returns it.
     pub fn wait_log_line(&self, parts: &[&str], timeout: Duration) -> String {
-        let what = format!("a sluice log line with {parts:?}");
-        wait::until(&what, timeout, || {
-            self.assert_running();
-            self.logs()
-                .lines()
-                .find(|l| parts.iter().all(|p| l.contains(p)))
-                .map(str::to_string)
-        })
+        self.process.wait_for_line(parts, timeout)
     }
 
     pub fn wait_log(&self, text: &str, timeout: Duration) -> String {
@@ -162,62 +154,25 @@ impl Gateway {
     }
 
     pub fn assert_running(&self) {
-        if let Some(child) = &self.child {
-            // try_wait needs &mut; a zero-signal kill probes liveness instead.
-            let alive = Command::new("kill")
-                .args(["-0", &child.id().to_string()])
-                .status();
-            let alive = alive.map(|s| s.success()).unwrap_or(false);
-            assert!(alive, "sluice exited unexpectedly; log:\n{}", self.logs());
-        }
+        self.process.assert_running();
     }
 
     pub fn signal(&self, signal: &str) {
-        if let Some(child) = &self.child {
-            let _ = Command::new("kill")
-                .args([signal, &child.id().to_string()])
-                .status();
-        }
+        self.process.signal(signal);
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn stop(&mut self) -> std::process::ExitStatus {
-        self.signal("-TERM");
-        let mut child = self.child.take().expect("gateway already stopped");
-        wait::until(
-            "sluice to exit after SIGTERM",
-            Duration::from_secs(60),
-            || child.try_wait().ok().flatten(),
-        )
+    pub fn stop(&mut self) -> ExitStatus {
+        self.process.terminate(Duration::from_secs(60))
     }
 
-    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("gateway already stopped");
-        wait::until("sluice to exit", timeout, || {
-            child.try_wait().ok().flatten()
-        })
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!(
-                "--- sluice log ({}) ---\n{}",
-                self.log_path.display(),
-                self.logs()
-            );
-        }
-        let _ = &self.dir;
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        self.process.wait_exit(timeout)
     }
 }
 
 /// `--config FILE`, unless the caller points the node at a control plane.
-fn config_source(config_path: &std::path::Path, args: &[&str]) -> Vec<std::ffi::OsString> {
+fn config_source(config_path: &Path, args: &[&str]) -> Vec<std::ffi::OsString> {
     if args.contains(&"--control-plane") {
         return Vec::new();
     }

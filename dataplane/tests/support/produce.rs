@@ -16,7 +16,7 @@ use kafka_protocol::records::{
 };
 
 use super::raw::RawConn;
-use super::wait::until_ok;
+use sluice_test_support::wait::eventually;
 
 fn topic_name(topic: &str) -> TopicName {
     TopicName(StrBytes::from_string(topic.to_string()))
@@ -98,7 +98,7 @@ pub fn produce<S: Read + Write>(conn: &mut RawConn<S>, topic: &str, value: &str)
     // A topic just created can answer "not leader" until its leader has
     // loaded it; those errors are retriable, anything else fails the test.
     let mut last = 0;
-    let answered = until_ok(Duration::from_secs(30), || {
+    let answered = eventually(Duration::from_secs(30), || {
         last = produce_once(conn, topic, value, -1).0;
         assert!(
             RETRIABLE.contains(&last) || last == 0,

@@ -1,89 +1,17 @@
-//! Certificates made by the test (a CA, server and client certificates) and
-//! a blocking rustls client, to see what the gateway's TLS does.
+//! A blocking rustls client, to see what the gateway's TLS does, trusting
+//! and presenting certificates made by the test.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
+use sluice_test_support::certs::Issued;
+
 use super::raw::RawConn;
-
-pub struct Ca {
-    issuer: Issuer<'static, KeyPair>,
-    pub cert_pem: String,
-}
-
-/// A certificate and its key, as PEM text and as files.
-pub struct Issued {
-    pub cert_pem: String,
-    pub key_pem: String,
-    pub der: Vec<u8>,
-}
-
-impl Ca {
-    pub fn new(name: &str) -> Ca {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        Ca {
-            cert_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A leaf for `sans` (DNS names, wildcards or IP addresses), usable as a
-    /// server and as a client certificate.
-    pub fn issue(&self, common_name: &str, sans: &[&str]) -> Issued {
-        let names: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Issued {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            der: cert.der().to_vec(),
-        }
-    }
-
-    pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
-        let path = dir.join(format!("{name}.pem"));
-        std::fs::write(&path, &self.cert_pem).unwrap();
-        path
-    }
-}
-
-impl Issued {
-    /// Writes `<name>.pem` and `<name>.key`; returns both paths.
-    pub fn write(&self, dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-        let cert = dir.join(format!("{name}.pem"));
-        let key = dir.join(format!("{name}.key"));
-        std::fs::write(&cert, &self.cert_pem).unwrap();
-        std::fs::write(&key, &self.key_pem).unwrap();
-        (cert, key)
-    }
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

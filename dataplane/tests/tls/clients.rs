@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::setup::{Env, PER_CLUSTER, SHARED};
-use crate::support::kafka::{kcat_in, tool_with_jvm_opts};
+use sluice_test_support::kafka::{kcat_in, kcat_ok, tool_with_jvm_opts};
+use sluice_test_support::ok_stdout;
 
 const RECORDS: usize = 500;
 
@@ -34,13 +35,7 @@ fn java_ssl_props(env: &Env, name: &str, ca: &Path) -> String {
 
 fn java_ok(env: &Env, tool: &str, args: &[&str], stdin: Option<&str>) -> String {
     let out = tool_with_jvm_opts(tool, args, stdin, &env.jvm_opts());
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{tool} {args:?}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    ok_stdout(&format!("{tool} {args:?}"), out)
 }
 
 /// Java producer and consumer group through `bootstrap`, optionally over TLS.
@@ -203,8 +198,8 @@ pub fn backend_mtls(env: &Env) {
     let bootstrap = format!("127.0.0.1:{}", env.mapped_port);
     java_round_trip(env, &bootstrap, "mtls-java", None);
     let values = records("kcat-mtls");
-    crate::support::kafka::kcat_ok(&["-b", &bootstrap, "-P", "-t", "mtls-kcat"], Some(&values));
-    let consumed = crate::support::kafka::kcat_ok(
+    kcat_ok(&["-b", &bootstrap, "-P", "-t", "mtls-kcat"], Some(&values));
+    let consumed = kcat_ok(
         &[
             "-b",
             &bootstrap,

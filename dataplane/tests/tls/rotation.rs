@@ -28,7 +28,7 @@ pub fn rotation(env: &Env) {
     env.gateway
         .wait_log_line(&["TLS files changed"], Duration::from_secs(60));
 
-    let fresh = crate::support::wait::until(
+    let fresh = sluice_test_support::wait::until(
         "a new connection to get the new certificate",
         Duration::from_secs(30),
         || {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::gateway::Gateway;
-use crate::support::kafka::KafkaCluster;
-use crate::support::tls::{Ca, Issued};
-use crate::support::{ports, TempDir};
+use sluice_test_support::certs::{Ca, Issued};
+use sluice_test_support::kafka::KafkaCluster;
+use sluice_test_support::{ports, temp_dir, TempDir};
 
 pub const PER_CLUSTER: &str = ".pc.sluice.test";
 pub const SHARED: &str = ".sh.sluice.test";
@@ -82,7 +82,7 @@ fn start_clusters(tls: &KafkaTls) -> (KafkaCluster, KafkaCluster, KafkaCluster) 
 
 impl Env {
     pub fn start() -> Env {
-        let dir = TempDir::new("tls");
+        let dir = temp_dir("tls");
         let d = dir.path();
         let kafka = kafka_tls(d);
         let (plain, tls, mtls) = start_clusters(&kafka);

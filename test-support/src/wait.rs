@@ -2,6 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+/// How often a condition is checked again.
+const POLL: Duration = Duration::from_millis(50);
+
 /// Polls `check` until it returns Some or `timeout` passes (then panics
 /// with `what`, so a test fails saying what never happened).
 pub fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
@@ -13,21 +16,22 @@ pub fn until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option
         if Instant::now() > deadline {
             panic!("timed out after {timeout:?} waiting for: {what}");
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(POLL);
     }
 }
 
-/// Calls `attempt` until it returns true or `timeout` passes; false then.
-/// For retrying an operation whose failures are expected for a while.
-pub fn until_ok(timeout: Duration, mut attempt: impl FnMut() -> bool) -> bool {
+/// Polls `condition` until it holds or `timeout` passes; returns whether it
+/// held. For state that changes in another process, and for retrying an
+/// operation whose failures are expected for a while.
+pub fn eventually(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        if attempt() {
+        if condition() {
             return true;
         }
-        if Instant::now() > deadline {
+        if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(POLL);
     }
 }
