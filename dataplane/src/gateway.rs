@@ -85,6 +85,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         .then(|| PublishTicker::start(&fanout, &spare))
         .transpose()?;
     let startup = wait_bound(&report_rx, plan.len(), snapshot.epoch);
+    // Only start-up waits for these; later reports would pile up unread in
+    // the unbounded channel (shards log their bind errors themselves).
+    drop(report_rx);
     let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare, &obs)?;
     if let Err(e) = &startup {
         error!("{e:#}");

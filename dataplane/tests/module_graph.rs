@@ -21,6 +21,7 @@ const CRATES: &[&str] = &[
     "cp-sync/src",
     "control-plane/src",
     "benchmarks/src",
+    "test-support/src",
 ];
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
