@@ -28,9 +28,7 @@ use super::fifo::{FifoReceiver, FifoSender, Slot};
 use crate::metrics::Meter;
 use crate::policy::{ClusterPolicies, ProduceVerdict};
 use sluice_runtime::{FrameReader, FrameStart};
-
-const API_PRODUCE: i16 = 0;
-const API_VERSIONS: i16 = 18;
+use sluice_wire::api_key::{API_VERSIONS, PRODUCE as API_PRODUCE};
 
 /// One entry of the in-flight FIFO: what the next response slot holds.
 pub(crate) enum InFlight {

@@ -7,6 +7,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Encodable, Message, StrBytes};
 
+use crate::api_key;
 use crate::rewrite::codec::{check_version, decode, split_response};
 use crate::rewrite::tagged_walk::Cursor;
 use crate::rewrite::{decode_api_versions_body, walk_metadata_response};
@@ -34,7 +35,7 @@ pub fn encode_api_versions_request(correlation_id: i32) -> Bytes {
     let mut out = BytesMut::with_capacity(4 + body_len);
     // CLIENT_ID is a short constant, so both lengths fit their fields.
     out.put_i32(body_len as i32);
-    out.put_i16(ApiKey::ApiVersions as i16);
+    out.put_i16(api_key::API_VERSIONS);
     out.put_i16(0);
     out.put_i32(correlation_id);
     out.put_i16(CLIENT_ID.len() as i16);
@@ -58,7 +59,7 @@ pub fn choose_metadata_version(body: &[u8], request_version: i16) -> Result<i16,
     let api = response
         .api_keys
         .iter()
-        .find(|a| a.api_key == ApiKey::Metadata as i16)
+        .find(|a| a.api_key == api_key::METADATA)
         .ok_or_else(|| WireError::Malformed("broker does not offer the Metadata api".to_owned()))?;
     let ours = MetadataResponse::VERSIONS;
     let max = api.max_version.min(ours.max);
@@ -103,7 +104,7 @@ pub fn encode_metadata_request(correlation_id: i32, version: i16) -> Result<Byte
 
 fn metadata_encode_error(version: i16, reason: impl std::fmt::Display) -> WireError {
     WireError::Encode {
-        api_key: ApiKey::Metadata as i16,
+        api_key: api_key::METADATA,
         version,
         reason: format!("{reason:#}"),
     }

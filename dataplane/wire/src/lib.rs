@@ -4,7 +4,20 @@
 //! fuzzed on its own.
 //!
 //! Nothing in this crate may panic on input that came from the network.
+//! The lints below hold every non-test line to that: short input is a
+//! [`WireError`], never an unwrap, an out-of-bounds index or a `panic!`.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod api_key;
 pub mod discovery;
 pub mod error;
 pub mod frame;

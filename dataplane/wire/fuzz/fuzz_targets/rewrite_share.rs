@@ -1,10 +1,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sluice_wire::api_key::{SHARE_ACKNOWLEDGE, SHARE_FETCH};
 
-// ShareFetch (78) or ShareAcknowledge (79), picked by the first byte.
+// ShareFetch or ShareAcknowledge, picked by the first byte.
 fuzz_target!(|data: &[u8]| {
     if let Some((&which, rest)) = data.split_first() {
-        sluice_wire_fuzz::fuzz_rewrite(78 + i16::from(which & 1), 1, rest);
+        let key = if which & 1 == 0 {
+            SHARE_FETCH
+        } else {
+            SHARE_ACKNOWLEDGE
+        };
+        sluice_wire_fuzz::fuzz_rewrite(key, 1, rest);
     }
 });

@@ -13,11 +13,11 @@ pub use request::{
     ProducedPartition, ProducedTopic, TopicKey, TopicRef,
 };
 
+use crate::api_key::PRODUCE;
 use crate::header::request_header_version;
 use crate::rewrite::tagged_walk::Cursor;
 use crate::WireError;
 
-const PRODUCE: i16 = 0;
 /// transactional_id was added in v3, and became a COMPACT_STRING with the
 /// flexible versions (v9+).
 const FIRST_TRANSACTIONAL: i16 = 3;

@@ -22,7 +22,11 @@ mod walk_tests;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use kafka_protocol::messages::ApiKey;
+
+use crate::api_key::{
+    API_VERSIONS, DESCRIBE_CLUSTER, FETCH, FIND_COORDINATOR, METADATA, PRODUCE, SHARE_ACKNOWLEDGE,
+    SHARE_FETCH,
+};
 
 pub use api_versions::{api_versions_unsupported_response, max_api_versions_version};
 
@@ -54,15 +58,6 @@ pub struct RewriteOutcome {
     /// Node ids (sorted, each once) that had no address on this listener.
     pub unmapped: Vec<i32>,
 }
-
-const PRODUCE: i16 = ApiKey::Produce as i16;
-const FETCH: i16 = ApiKey::Fetch as i16;
-const METADATA: i16 = ApiKey::Metadata as i16;
-const FIND_COORDINATOR: i16 = ApiKey::FindCoordinator as i16;
-const API_VERSIONS: i16 = ApiKey::ApiVersions as i16;
-const DESCRIBE_CLUSTER: i16 = ApiKey::DescribeCluster as i16;
-const SHARE_FETCH: i16 = ApiKey::ShareFetch as i16;
-const SHARE_ACKNOWLEDGE: i16 = ApiKey::ShareAcknowledge as i16;
 
 /// Does a response to `(api_key, api_version)` need inspection at all? The
 /// hot path asks this for every response, so it is a plain match.

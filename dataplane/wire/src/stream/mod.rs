@@ -12,9 +12,8 @@ mod trailer;
 pub use fetch_walk::{FetchWalk, Step};
 pub use trailer::rewrite_fetch_trailer;
 
+use crate::api_key::FETCH;
 use crate::rewrite::fetch::FIRST_NODE_ENDPOINTS;
-
-const FETCH: i16 = 1;
 
 /// How a response frame can be streamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

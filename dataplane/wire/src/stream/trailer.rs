@@ -28,20 +28,26 @@ pub fn rewrite_fetch_trailer(
     map: &dyn BrokerAddressMap,
 ) -> Result<Option<(Bytes, Vec<i32>)>, WireError> {
     let fields = tagged_fields(trailer)?;
-    let Some(position) = fields.iter().position(|(tag, _)| *tag == NODE_ENDPOINTS) else {
+    // `tagged_fields` refuses a second node_endpoints, so this is the one.
+    let Some(&(_, content)) = fields.iter().find(|(tag, _)| *tag == NODE_ENDPOINTS) else {
         return Ok(None);
     };
-    let mut endpoints = decode_endpoints(fields[position].1, version)?;
+    let mut endpoints = decode_endpoints(content, version)?;
     let mut unmapped = crate::rewrite::codec::Unmapped::default();
     node_endpoints::rewrite(&mut endpoints, map, &mut unmapped);
     let unmapped = unmapped.sorted().to_vec();
     let encoded = encode_endpoints(&endpoints, version)?;
-    let mut kept: Vec<(u32, &[u8])> = fields.clone();
-    kept[position].1 = &encoded;
+    let mut kept: Vec<(u32, &[u8])> = fields
+        .iter()
+        .map(|&(tag, content)| match tag {
+            NODE_ENDPOINTS => (tag, encoded.as_slice()),
+            _ => (tag, content),
+        })
+        .collect();
     if let Some(out) = fill_to(&kept, trailer.len()) {
         return Ok(Some((out, unmapped)));
     }
-    kept.remove(position);
+    kept.retain(|(tag, _)| *tag != NODE_ENDPOINTS);
     let out = fill_to(&kept, trailer.len()).ok_or_else(|| {
         WireError::Malformed("fetch response tagged fields too short to rewrite".into())
     })?;
@@ -84,7 +90,7 @@ fn decode_endpoints(content: &[u8], version: i16) -> Result<Vec<NodeEndpoint>, W
     (0..count)
         .map(|_| {
             NodeEndpoint::decode(&mut elements, version).map_err(|e| WireError::Decode {
-                api_key: 1,
+                api_key: crate::api_key::FETCH,
                 version,
                 reason: format!("{e:#}"),
             })
@@ -99,7 +105,7 @@ fn encode_endpoints(endpoints: &[NodeEndpoint], version: i16) -> Result<Vec<u8>,
         endpoint
             .encode(&mut out, version)
             .map_err(|e| WireError::Encode {
-                api_key: 1,
+                api_key: crate::api_key::FETCH,
                 version,
                 reason: format!("{e:#}"),
             })?;
