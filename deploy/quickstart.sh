@@ -68,7 +68,8 @@ start_gateway() {
 }
 
 round_trip() {
-  local gw="127.0.0.1:$GATEWAY_PORT" topic="quickstart-$(date +%s)"
+  local gw="127.0.0.1:$GATEWAY_PORT" topic
+  topic="quickstart-$(date +%s)"
   say "producing 5 records to $topic through sluice at $gw (kcat)"
   printf 'hello %s\n' one two three four five | kcat -b "$gw" -P -t "$topic" -X acks=all
   say "consuming them back through sluice:"

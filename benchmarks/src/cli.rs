@@ -266,7 +266,7 @@ pub struct HandshakesArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// NAME=HOST:PORT[,pid=PID][,tls]; repeat. The first is the baseline.
+    /// One target, as shown in the value name; repeat. The first is the baseline.
     /// With --tls-ca, targets marked `tls` speak TLS (all of them when none
     /// is marked).
     #[arg(long = "target", value_name = "NAME=HOST:PORT[,pid=PID][,tls]", required = true, value_parser = parse_target)]
