@@ -65,6 +65,10 @@ fn main() {
             lifecycle::sigterm_drains_in_flight_requests,
         ),
         (
+            "a_client_leaving_mid_request_is_released",
+            lifecycle::a_client_leaving_mid_request_is_released,
+        ),
+        (
             "brokers_without_a_port_are_reported",
             lifecycle::brokers_without_a_port_are_reported,
         ),

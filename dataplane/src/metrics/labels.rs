@@ -31,9 +31,10 @@ macro_rules! label_enum {
 
 label_enum! {
     /// Why a client connection ended: one value per `ConnError` variant plus
-    /// the three ways a connection ends without an error.
+    /// the four ways a connection ends without an error.
     CloseReason {
         ClientClosed => "client_closed",
+        ClientLeft => "client_left",
         Draining => "draining",
         ResponseSideEnded => "response_side_ended",
         ClientFrame => "client_invalid_frame",
@@ -72,6 +73,7 @@ impl CloseReason {
     pub fn text(self) -> &'static str {
         match self {
             CloseReason::ClientClosed => "client closed",
+            CloseReason::ClientLeft => "client left with requests in flight",
             CloseReason::Draining => "gateway draining",
             CloseReason::ResponseSideEnded => "response side ended",
             other => other.label(),

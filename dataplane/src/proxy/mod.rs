@@ -64,6 +64,12 @@ where
             RequestsEnd::Draining => CloseReason::Draining,
             RequestsEnd::ResponsesEnded => CloseReason::ResponseSideEnded,
         });
+        if client_hung_up.get() && env.stats.outstanding.get() > 0 {
+            // Nobody will read what the broker still owes, and it may never
+            // send it: both sides close now instead of waiting for it.
+            reason.set(CloseReason::ClientLeft);
+            return Ok(());
+        }
         // The FIFO sender is gone now; the response side finishes what is
         // still owed and ends the connection.
         future::pending::<Result<(), ConnError>>().await

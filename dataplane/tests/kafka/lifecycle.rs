@@ -223,3 +223,24 @@ pub fn brokers_without_a_port_are_reported(env: &Env) {
     );
     gw.wait_log_line(&["left out of the response"], WAIT);
 }
+
+/// A client that leaves while the broker holds its request (a long-polled
+/// Fetch on an empty partition, held for a minute) is released at once,
+/// with its upstream connection, not when the broker answers.
+pub fn a_client_leaving_mid_request_is_released(env: &Env) {
+    let topic = "abandoned-fetch";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let port = leader_port(&env.gateway, topic);
+    let mut conn = RawConn::connect(&format!("127.0.0.1:{port}"));
+    let local = conn.stream.local_addr().unwrap().port();
+    let held = long_poll_fetch(topic)
+        .with_max_wait_ms(60_000)
+        .with_min_bytes(1 << 20);
+    conn.send(ApiKey::Fetch, 12, &held);
+    drop(conn);
+    let peer = format!("127.0.0.1:{local}");
+    let line = env
+        .gateway
+        .wait_log_line(&["connection closed", peer.as_str(), "client_left"], WAIT);
+    assert!(line.contains("requests=1"), "{line}");
+}
