@@ -17,6 +17,7 @@ use tracing::{error, info, warn};
 use crate::config_source::ConfigOrigin;
 use crate::cpus;
 use crate::discovery::{Discovery, DiscoveryMsg};
+use crate::fd_limit;
 use crate::metrics::shard::PUBLISH_EVERY;
 use crate::observability::{ObsHandle, Observability, ObservabilityOptions};
 use crate::routing::RouteTable;
@@ -53,6 +54,15 @@ impl ShardFanout {
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<()> {
+    match fd_limit::raise_nofile_limit() {
+        Ok(l) => info!(
+            soft = l.soft,
+            hard = l.hard,
+            was = l.soft_before,
+            "file descriptor limit"
+        ),
+        Err(e) => warn!(error = %e, "cannot read or raise the file descriptor limit"),
+    }
     let (sync, snapshot) = opts.origin.first_snapshot()?;
     warn_insecure_backends(&snapshot);
     let available = cpus::available_cpus();

@@ -16,6 +16,7 @@ pub mod cli;
 mod config_source;
 mod cpus;
 mod discovery;
+mod fd_limit;
 mod gateway;
 pub mod logging;
 mod metrics;

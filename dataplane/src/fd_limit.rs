@@ -1,0 +1,42 @@
+//! File descriptors. Every client connection holds two (its socket and its
+//! upstream socket), so the soft `RLIMIT_NOFILE` many systems start a
+//! process with (1024) caps a node at a few hundred clients while the hard
+//! limit allows far more. sluice raises its soft limit to the hard limit at
+//! start, as a broker's packaging usually does for the JVM.
+
+use rlimit::Resource;
+
+/// The descriptor limit before and after raising it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NofileLimit {
+    pub soft_before: u64,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Raises the soft limit to the hard limit; never lowers it.
+pub fn raise_nofile_limit() -> std::io::Result<NofileLimit> {
+    let (soft_before, hard) = Resource::NOFILE.get()?;
+    let soft = rlimit::increase_nofile_limit(hard)?;
+    Ok(NofileLimit {
+        soft_before,
+        soft: soft.max(soft_before),
+        hard,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_soft_limit_ends_at_the_hard_limit() {
+        let (_, hard) = Resource::NOFILE.get().unwrap();
+        let lowered = hard.min(512);
+        Resource::NOFILE.set(lowered, hard).unwrap();
+        let limit = raise_nofile_limit().unwrap();
+        assert_eq!(limit.soft_before, lowered);
+        assert_eq!(limit.soft, hard);
+        assert_eq!(Resource::NOFILE.get().unwrap(), (hard, hard));
+    }
+}
