@@ -11,6 +11,7 @@ use crate::cpus::parse_cpu_list;
 use crate::gateway::{self, RunOptions};
 use crate::logging::LogFormat;
 use crate::observability::ObservabilityArgs;
+use crate::proxy::ClientTimeouts;
 use crate::shard::ShardSettings;
 
 #[derive(Parser, Debug)]
@@ -77,6 +78,21 @@ pub struct RunArgs {
     /// How long a connection to an unknown broker waits for discovery, in milliseconds.
     #[arg(long, default_value_t = 5_000, env = "SLUICE_BROKER_WAIT_MS")]
     pub broker_wait_ms: u64,
+    /// How long a broker may take to answer beyond the wait the client
+    /// allowed it (Produce timeout_ms, Fetch max_wait_ms, JoinGroup
+    /// rebalance_timeout_ms), in milliseconds; past it the connection
+    /// closes with reason upstream_timeout.
+    #[arg(
+        long,
+        default_value_t = 30_000,
+        env = "SLUICE_REQUEST_TIMEOUT_MARGIN_MS"
+    )]
+    pub request_timeout_margin_ms: u64,
+    /// Bytes of client frames the node holds at once, split evenly over
+    /// the shards; a frame that does not fit waits, one larger than a
+    /// shard's share is refused.
+    #[arg(long, default_value_t = 256 << 20, env = "SLUICE_FRAME_BUDGET_BYTES")]
+    pub frame_budget_bytes: usize,
     #[command(flatten)]
     pub observability: ObservabilityArgs,
 }
@@ -142,6 +158,10 @@ fn run_options(args: RunArgs) -> RunOptions {
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         broker_wait: Duration::from_millis(args.broker_wait_ms),
         metrics: args.observability.metrics,
+        // Split over the shards once their number is known.
+        frame_budget: args.frame_budget_bytes,
+        request_margin: Duration::from_millis(args.request_timeout_margin_ms),
+        client_timeouts: ClientTimeouts::default(),
     };
     RunOptions {
         origin: args.source.origin(),

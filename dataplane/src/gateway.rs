@@ -164,6 +164,10 @@ fn spawn_shards(
     routes: Arc<RouteTable>,
 ) -> anyhow::Result<Vec<glommio::ExecutorJoinHandle<()>>> {
     let mut shards = Vec::new();
+    let mut settings = settings.clone();
+    // The node's frame budget is split evenly: no shard borrows another's.
+    settings.frame_budget = (settings.frame_budget / plan.len().max(1)).max(1);
+    let settings = &settings;
     let per_shard = plan.iter().zip(inputs.inboxes).zip(inputs.observers);
     for (id, ((cpu, inbox), observer)) in per_shard.enumerate() {
         let channels = ShardChannels {

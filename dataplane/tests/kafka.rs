@@ -10,6 +10,8 @@ mod admin;
 mod bad_input;
 #[path = "kafka/clients.rs"]
 mod clients;
+#[path = "kafka/deadlines.rs"]
+mod deadlines;
 #[path = "kafka/failover.rs"]
 mod failover;
 #[path = "kafka/leaks.rs"]
@@ -67,6 +69,10 @@ fn main() {
         (
             "a_client_leaving_mid_request_is_released",
             lifecycle::a_client_leaving_mid_request_is_released,
+        ),
+        (
+            "unanswered_requests_are_released_at_their_deadline",
+            deadlines::unanswered_requests_are_released_at_their_deadline,
         ),
         (
             "brokers_without_a_port_are_reported",

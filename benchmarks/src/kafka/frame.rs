@@ -90,6 +90,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             ReadError::Io(e) => ProtocolError::Io(e),
             ReadError::Truncated { .. } => ProtocolError::Truncated,
             ReadError::Wire(e) => ProtocolError::Unsupported(e.to_string()),
+            // This tool's readers have no frame budget.
+            ReadError::OverBudget(e) => ProtocolError::Unsupported(e.to_string()),
         }
     }
 }

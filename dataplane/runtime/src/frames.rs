@@ -6,11 +6,16 @@
 //! and a read only counts once it completed, so dropping the future between
 //! polls loses no bytes.
 
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
 use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncReadExt};
 use sluice_wire::frame::frame_len;
 use sluice_wire::WireError;
 
+use crate::budget::{ByteBudget, CoarseClock, OverBudget};
 use crate::read_buffer::ReadBuffer;
 
 /// What a read ended with, when it did not yield a frame.
@@ -22,6 +27,8 @@ pub enum ReadError {
     Truncated { buffered: usize, expected: usize },
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
 }
 
 /// How the next frame starts.
@@ -45,6 +52,17 @@ pub struct FrameLimits {
     pub read_chunk: usize,
 }
 
+/// What a reader of client frames tells its shard: the budget its frames
+/// are reserved from, and since when it has been waiting for the rest of a
+/// started frame (which the shard's sweep times out).
+pub struct ReadHooks {
+    pub budget: Rc<ByteBudget>,
+    pub clock: Rc<CoarseClock>,
+    /// Set while the reader waits for the rest of a frame it has the
+    /// start of; `None` while it waits for nothing or for the budget.
+    pub started: Rc<Cell<Option<Instant>>>,
+}
+
 pub struct FrameReader<R> {
     src: R,
     buf: ReadBuffer,
@@ -56,6 +74,12 @@ pub struct FrameReader<R> {
     /// Size of the next read: starts small and doubles while reads fill it,
     /// up to `read_chunk`, so idle and light connections keep small buffers.
     next_read: usize,
+    hooks: Option<ReadHooks>,
+    /// Budget bytes held for the frame being received, or for the last
+    /// frame handed out until the caller asks for more (by then it has
+    /// been forwarded).
+    held: usize,
+    held_done: bool,
 }
 
 /// The smallest read, and what an idle connection's buffer shrinks back to.
@@ -70,6 +94,37 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             first: true,
             detect_foreign,
             next_read: MIN_READ.min(limits.read_chunk),
+            hooks: None,
+            held: 0,
+            held_done: false,
+        }
+    }
+
+    /// Reserves frames from a budget and reports started frames.
+    pub fn with_hooks(mut self, hooks: ReadHooks) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Waits until a whole frame is buffered, without taking it; true if
+    /// the peer closed first with nothing buffered.
+    pub async fn wait_for_frame(&mut self) -> Result<bool, ReadError> {
+        loop {
+            let lim = self.limits;
+            let detect = self.first && self.detect_foreign;
+            let wanted = frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)?;
+            if wanted.is_some_and(|len| self.buf.len() >= len) {
+                return Ok(false);
+            }
+            if self.fill(wanted).await? == 0 {
+                return match (self.buf.len(), wanted) {
+                    (0, _) => Ok(true),
+                    (buffered, expected) => Err(ReadError::Truncated {
+                        buffered,
+                        expected: expected.unwrap_or(4),
+                    }),
+                };
+            }
         }
     }
 
@@ -165,6 +220,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         match frame_len(self.buf.data(), lim.max_frame, lim.min_body, detect)? {
             Some(len) if self.buf.len() >= len => {
                 self.first = false;
+                if let Some(hooks) = &self.hooks {
+                    hooks.started.set(None);
+                    self.held_done = true;
+                }
                 Ok(Some(self.buf.split_frame(len)))
             }
             _ => Ok(None),
@@ -181,6 +240,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 
     async fn fill(&mut self, frame_len: Option<usize>) -> Result<usize, ReadError> {
+        if self.hooks.is_some() {
+            self.account(frame_len).await?;
+        }
         let start = self.buf.len();
         if start == 0 && self.next_read <= MIN_READ {
             self.buf.release_above(4 * MIN_READ);
@@ -200,6 +262,32 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         Ok(n)
     }
 
+    /// Before a read: gives back what the last frame held, reserves the
+    /// frame being received (waiting while it does not fit), and marks
+    /// when a frame started.
+    async fn account(&mut self, frame_len: Option<usize>) -> Result<(), ReadError> {
+        let Some(hooks) = &self.hooks else {
+            return Ok(());
+        };
+        let (budget, started) = (hooks.budget.clone(), hooks.started.clone());
+        if self.held_done {
+            budget.release(std::mem::take(&mut self.held));
+            self.held_done = false;
+        }
+        if let Some(len) = frame_len.filter(|len| *len > MIN_READ && self.held < *len) {
+            started.set(None);
+            budget.release(std::mem::take(&mut self.held));
+            budget.reserve(len).await?;
+            self.held = len;
+        }
+        if self.buf.is_empty() {
+            started.set(None);
+        } else if started.get().is_none() {
+            started.set(self.hooks.as_ref().map(|h| h.clock.now()));
+        }
+        Ok(())
+    }
+
     fn adapt_read_size(&mut self, read: usize, asked: usize) {
         // A read cut short at a frame's end says nothing about how busy
         // the peer is.
@@ -210,6 +298,14 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             self.next_read = (self.next_read * 2).min(self.limits.read_chunk.max(MIN_READ));
         } else if read < asked / 4 {
             self.next_read = (self.next_read / 2).max(MIN_READ);
+        }
+    }
+}
+
+impl<R> Drop for FrameReader<R> {
+    fn drop(&mut self) {
+        if let Some(hooks) = &self.hooks {
+            hooks.budget.release(self.held);
         }
     }
 }
@@ -271,5 +367,48 @@ mod tests {
         let got = block_on(reader.next_frame()).unwrap().unwrap();
         assert_eq!(&got[..], &bytes[..]);
         assert!(block_on(reader.next_frame()).unwrap().is_none());
+    }
+
+    fn hooked(bytes: Vec<u8>, budget: usize) -> (FrameReader<Cursor<Vec<u8>>>, Rc<ByteBudget>) {
+        let budget = Rc::new(ByteBudget::new(budget));
+        let hooks = ReadHooks {
+            budget: budget.clone(),
+            clock: Rc::default(),
+            started: Rc::default(),
+        };
+        (reader(bytes).with_hooks(hooks), budget)
+    }
+
+    #[test]
+    fn a_frame_holds_its_budget_until_the_next_one_is_asked_for() {
+        let mut bytes = frame(10_000);
+        bytes.extend(frame(8));
+        let (mut reader, budget) = hooked(bytes, 20_000);
+        block_on(reader.next_frame()).unwrap().unwrap();
+        assert_eq!(budget.used(), 10_004);
+        block_on(reader.next_frame()).unwrap().unwrap();
+        assert!(block_on(reader.next_frame()).unwrap().is_none());
+        assert_eq!(budget.used(), 0);
+        drop(reader);
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn a_frame_larger_than_the_budget_ends_the_read() {
+        let (mut reader, budget) = hooked(frame(10_000), 5_000);
+        let err = block_on(reader.next_frame()).unwrap_err();
+        assert!(matches!(err, ReadError::OverBudget(_)), "{err:?}");
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn dropping_a_reader_gives_its_budget_back() {
+        let mut bytes = frame(10_000);
+        bytes.truncate(6_000);
+        let (mut reader, budget) = hooked(bytes, 20_000);
+        assert!(block_on(reader.next_frame()).is_err());
+        assert_eq!(budget.used(), 10_004);
+        drop(reader);
+        assert_eq!(budget.used(), 0);
     }
 }

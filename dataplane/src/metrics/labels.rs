@@ -62,6 +62,12 @@ label_enum! {
         BackendTls => "backend_tls_failed",
         BackendServerName => "backend_server_name",
         ConfigChanged => "config_changed",
+        FirstFrameTimeout => "first_frame_timeout",
+        FrameTimeout => "frame_timeout",
+        IdleTimeout => "idle_timeout",
+        UpstreamTimeout => "upstream_timeout",
+        FrameOverBudget => "frame_over_budget",
+        DrainTimeout => "drain_timeout",
         PolicyRefused => "policy_refused",
         Internal => "internal_error",
     }
@@ -76,6 +82,7 @@ impl CloseReason {
             CloseReason::ClientLeft => "client left with requests in flight",
             CloseReason::Draining => "gateway draining",
             CloseReason::ResponseSideEnded => "response side ended",
+            CloseReason::IdleTimeout => "idle for longer than the listener's idle_timeout_ms",
             other => other.label(),
         }
     }

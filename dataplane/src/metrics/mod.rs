@@ -4,6 +4,7 @@
 //! Non-shard threads use ordinary prometheus atomics (`global`). Every
 //! label value comes from a bounded set (`labels`).
 
+pub mod budget;
 pub mod global;
 pub mod histogram;
 pub mod hub;

@@ -10,6 +10,7 @@ use prometheus::proto::{
 };
 use prometheus::{Encoder, TextEncoder};
 
+use super::budget::budget_families;
 use super::histogram::{bounds_seconds, HistogramCounts};
 use super::labels::{api_label, rtt_class_label, BackendError, CloseReason, FrameReject, Side};
 use super::labels::{PolicyLimit, TlsFailure};
@@ -26,7 +27,7 @@ fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
         .collect()
 }
 
-fn counter(value: u64, pairs: &[(&str, &str)]) -> Metric {
+pub(super) fn counter(value: u64, pairs: &[(&str, &str)]) -> Metric {
     let mut c = Counter::default();
     c.set_value(value as f64);
     let mut m = Metric::from_label(labels(pairs));
@@ -34,7 +35,7 @@ fn counter(value: u64, pairs: &[(&str, &str)]) -> Metric {
     m
 }
 
-fn gauge(value: f64, pairs: &[(&str, &str)]) -> Metric {
+pub(super) fn gauge(value: f64, pairs: &[(&str, &str)]) -> Metric {
     let mut g = Gauge::default();
     g.set_value(value);
     let mut m = Metric::from_label(labels(pairs));
@@ -62,7 +63,12 @@ fn histogram(counts: &HistogramCounts, pairs: &[(&str, &str)]) -> Metric {
 
 /// A family, or nothing when it has no series (the text encoder refuses
 /// empty families).
-fn family(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> Option<MetricFamily> {
+pub(super) fn family(
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    metrics: Vec<Metric>,
+) -> Option<MetricFamily> {
     if metrics.is_empty() {
         return None;
     }
@@ -91,6 +97,7 @@ pub fn shard_families(totals: &Totals) -> Vec<MetricFamily> {
     out.extend(policy_families(totals));
     out.extend(backend_families(totals));
     out.extend(latency_families(totals));
+    out.extend(budget_families(&totals.budget));
     out
 }
 

@@ -10,6 +10,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sluice_runtime::ByteBudget;
+
+use super::budget::BudgetCounts;
 use super::histogram::CellHistogram;
 use super::hub::ShardObserver;
 use super::labels::{api_slot, rtt_class, BackendError, CloseLabels, CloseReason, PolicyLimit};
@@ -226,10 +229,11 @@ pub struct ShardMeter {
     routes: RefCell<Vec<Rc<RouteMeter>>>,
     observer: ShardObserver,
     last_publish: Cell<Instant>,
+    budget: Rc<ByteBudget>,
 }
 
 impl ShardMeter {
-    pub fn new(observer: ShardObserver, enabled: bool) -> Self {
+    pub fn new(observer: ShardObserver, enabled: bool, budget: Rc<ByteBudget>) -> Self {
         ShardMeter {
             enabled,
             active: Cell::new(0),
@@ -237,6 +241,7 @@ impl ShardMeter {
             routes: RefCell::new(Vec::new()),
             observer,
             last_publish: Cell::new(Instant::now()),
+            budget,
         }
     }
 
@@ -337,6 +342,7 @@ impl ShardMeter {
         ShardSnapshot {
             shard: self.observer.shard,
             active: self.active.get(),
+            budget: BudgetCounts::of(&self.budget),
             listeners: listeners
                 .iter()
                 .map(|l| (l.name.clone(), l.snapshot()))

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::budget::BudgetCounts;
+
 use super::histogram::HistogramCounts;
 use super::labels::RTT_CLASSES;
 use super::labels::{
@@ -121,6 +123,7 @@ fn add_all(mine: &mut [u64], theirs: &[u64]) {
 pub struct ShardSnapshot {
     pub shard: usize,
     pub active: u64,
+    pub budget: BudgetCounts,
     pub listeners: Vec<(Arc<str>, ListenerCounts)>,
     pub routes: Vec<(RouteKey, RouteCounts)>,
 }
@@ -131,6 +134,7 @@ pub struct Totals {
     /// Active client connections per shard (the one per-shard series, to
     /// see how evenly the kernel spreads connections).
     pub shards: Vec<(usize, u64)>,
+    pub budget: BudgetCounts,
     pub listeners: BTreeMap<Arc<str>, ListenerCounts>,
     pub routes: BTreeMap<RouteKey, RouteCounts>,
 }
@@ -138,6 +142,7 @@ pub struct Totals {
 impl Totals {
     pub fn add(&mut self, snapshot: &ShardSnapshot) {
         self.shards.push((snapshot.shard, snapshot.active));
+        self.budget.add(&snapshot.budget);
         for (name, counts) in &snapshot.listeners {
             self.listeners.entry(name.clone()).or_default().add(counts);
         }

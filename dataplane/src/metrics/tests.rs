@@ -46,6 +46,11 @@ fn shard(shard: usize, produce: u64, fetch: u64, closed_by_client: u64) -> Shard
     ShardSnapshot {
         shard,
         active: 1,
+        budget: super::budget::BudgetCounts {
+            capacity: 1000,
+            used: 10 * shard as u64,
+            waits: 2,
+        },
         listeners: vec![(Arc::from("plain"), listener)],
         routes: vec![(key(), route)],
     }
@@ -55,6 +60,8 @@ fn shard(shard: usize, produce: u64, fetch: u64, closed_by_client: u64) -> Shard
 fn shard_snapshots_add_up() {
     let totals = Totals::of(&[shard(1, 3, 5, 2), shard(0, 4, 0, 1)]);
     assert_eq!(totals.shards, vec![(0, 1), (1, 1)]);
+    let budget = totals.budget;
+    assert_eq!((budget.capacity, budget.used, budget.waits), (2000, 10, 4));
     let listener = &totals.listeners["plain"];
     assert_eq!(listener.accepted, 5);
     assert_eq!(listener.active, 2);

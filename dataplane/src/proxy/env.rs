@@ -6,30 +6,44 @@
 //! shard.
 
 use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
+
+use sluice_runtime::{ByteBudget, CoarseClock};
 
 use sluice_wire::rewrite::BrokerAddressMap;
 
+use super::clock::ConnClock;
 use super::memo::ResponseMemo;
 use crate::metrics::Meter;
 use crate::policy::ClusterPolicies;
 
 /// The shard-wide state connections share on one shard: plain cells, as
 /// only that shard's thread touches them.
-#[derive(Default)]
 pub struct ShardConns {
-    draining: Cell<bool>,
     inflight: Cell<usize>,
     memo: RefCell<ResponseMemo>,
+    /// The shard's coarse time, ticked by its sweep.
+    pub clock: Rc<CoarseClock>,
+    /// Bytes of client frames the shard may hold at once.
+    pub budget: Rc<ByteBudget>,
+}
+
+impl Default for ShardConns {
+    fn default() -> Self {
+        ShardConns::new(usize::MAX)
+    }
 }
 
 impl ShardConns {
-    pub fn is_draining(&self) -> bool {
-        self.draining.get()
-    }
-
-    pub fn start_draining(&self) {
-        self.draining.set(true);
+    pub fn new(frame_budget: usize) -> Self {
+        ShardConns {
+            inflight: Cell::new(0),
+            memo: RefCell::default(),
+            clock: Rc::default(),
+            budget: Rc::new(ByteBudget::new(frame_budget)),
+        }
     }
 
     /// Requests forwarded on this shard whose responses are still owed.
@@ -105,6 +119,9 @@ pub struct PumpLimits {
     pub max_inflight: usize,
     /// Responses of at least this many bytes are forwarded as they arrive.
     pub cut_through: usize,
+    /// How long past the wait a client allowed it the broker may take to
+    /// answer before the request counts as lost.
+    pub request_margin: Duration,
 }
 
 /// Byte and request counts of one connection, and the requests it still
@@ -126,5 +143,6 @@ pub struct ConnEnv<'a> {
     pub brokers: &'a dyn BrokerAddressMap,
     pub limits: PumpLimits,
     pub stats: &'a ConnStats,
+    pub clock: &'a ConnClock,
     pub meter: &'a Meter,
 }

@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 
 use sluice_wire::WireError;
 
+use super::clock::Expiry;
 use crate::metrics::labels::{self, BackendError, CloseReason, FrameReject, TlsFailure};
 use crate::metrics::CloseLabels;
-use sluice_runtime::ReadError;
+use sluice_runtime::{OverBudget, ReadError};
 
 /// The party responsible for a connection ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,12 @@ pub enum ConnError {
     BackendServerName(String),
     #[error("configuration changed: {0}")]
     ConfigChanged(String),
+    #[error("{0}")]
+    Expired(Expiry),
+    #[error("client frame refused")]
+    FrameOverBudget(#[source] OverBudget),
+    #[error("drain timeout with {0} request(s) in flight")]
+    DrainTimeout(usize),
     /// A policy refused a request that no response could refuse.
     #[error("{0}")]
     PolicyRefused(String),
@@ -104,7 +111,9 @@ impl ConnError {
         match self {
             ClientFrame(_) | ClientTruncated(_) | ClientIo(_) => Side::Client,
             ClientGone | PlaintextOnTls | PlaintextOnSni | TlsHandshake(_) => Side::Client,
-            HandshakeTimeout(_) => Side::Client,
+            HandshakeTimeout(_) | FrameOverBudget(_) => Side::Client,
+            Expired(Expiry::Upstream) => Side::Backend,
+            Expired(_) => Side::Client,
             NoSni | UnknownSni(_) | PolicyRefused(_) => Side::Client,
             BackendTls { .. } | BackendServerName(_) => Side::Backend,
             BackendFrame(_) | BackendTruncated(_) | BackendIo(_) | BackendClosed(_) => {
@@ -113,7 +122,7 @@ impl ConnError {
             Unsolicited | CorrelationMismatch { .. } | Connect { .. } => Side::Backend,
             UnknownBroker { .. } | NoBootstrap(_) => Side::Backend,
             UnmappedPort { .. } | ListenerGone(_) | ConfigChanged(_) => Side::Config,
-            TooManyConnections(_) | Internal(_) => Side::Gateway,
+            TooManyConnections(_) | Internal(_) | DrainTimeout(_) => Side::Gateway,
         }
     }
 
@@ -122,6 +131,7 @@ impl ConnError {
             ReadError::Wire(e) => ConnError::ClientFrame(e),
             ReadError::Io(e) => ConnError::ClientIo(e),
             truncated @ ReadError::Truncated { .. } => ConnError::ClientTruncated(truncated),
+            ReadError::OverBudget(e) => ConnError::FrameOverBudget(e),
         }
     }
 
@@ -130,6 +140,8 @@ impl ConnError {
             ReadError::Wire(e) => ConnError::BackendFrame(e),
             ReadError::Io(e) => ConnError::BackendIo(e),
             truncated @ ReadError::Truncated { .. } => ConnError::BackendTruncated(truncated),
+            // Only client frames are budgeted; kept total for the match.
+            ReadError::OverBudget(e) => ConnError::FrameOverBudget(e),
         }
     }
 }
@@ -192,6 +204,9 @@ impl ConnError {
             E::BackendTls { .. } => CloseReason::BackendTls,
             E::BackendServerName(_) => CloseReason::BackendServerName,
             E::ConfigChanged(_) => CloseReason::ConfigChanged,
+            E::Expired(expiry) => expiry.close_reason(),
+            E::FrameOverBudget(_) => CloseReason::FrameOverBudget,
+            E::DrainTimeout(_) => CloseReason::DrainTimeout,
             E::PolicyRefused(_) => CloseReason::PolicyRefused,
             E::Internal(_) => CloseReason::Internal,
         }

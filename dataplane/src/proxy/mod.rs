@@ -5,6 +5,7 @@
 //! [`ConnEnv`], so they run the same over in-memory pipes in tests.
 
 mod batch;
+mod clock;
 mod cut_through;
 mod env;
 mod error;
@@ -19,6 +20,7 @@ use std::cell::Cell;
 
 use futures_lite::{future, AsyncRead, AsyncWrite};
 
+pub use clock::{ClientTimeouts, ConnClock, Expiry};
 pub use env::{ConnEnv, ConnStats, PolicySource, PumpLimits, ShardConns};
 pub use error::{Chain, ConnError};
 
@@ -61,7 +63,6 @@ where
         client_hung_up.set(matches!(end, RequestsEnd::ClientClosed));
         reason.set(match end {
             RequestsEnd::ClientClosed => CloseReason::ClientClosed,
-            RequestsEnd::Draining => CloseReason::Draining,
             RequestsEnd::ResponsesEnded => CloseReason::ResponseSideEnded,
         });
         if client_hung_up.get() && env.stats.outstanding.get() > 0 {

@@ -6,17 +6,18 @@
 //! carry broker addresses, and rewritten only when it does.
 
 use std::cell::Cell;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_lite::{future, AsyncRead, AsyncWrite};
 use sluice_wire::header::{peek_request_header, response_correlation_id, RequestHeader};
-use sluice_wire::produce::produce_acks;
+use sluice_wire::produce::produce_acks_and_timeout;
 use sluice_wire::rewrite::{
     api_versions_unsupported_response, max_api_versions_version, request_version_handled,
     response_needs_inspection, rewrite_response, BrokerAddressMap, Rewritten,
 };
 use sluice_wire::stream::{stream_plan, StreamPlan};
+use sluice_wire::wait::requested_wait_ms;
 use sluice_wire::WireError;
 use tracing::{debug, trace, warn};
 
@@ -32,9 +33,14 @@ use sluice_wire::api_key::{API_VERSIONS, PRODUCE as API_PRODUCE};
 
 /// One entry of the in-flight FIFO: what the next response slot holds.
 pub(crate) enum InFlight {
-    /// Forwarded upstream (at the instant given when metrics are on); the
-    /// backend's response answers it.
-    Backend(RequestHeader, Option<Instant>),
+    /// Forwarded upstream; the backend's response answers it.
+    Backend {
+        header: RequestHeader,
+        /// When it was sent, if metrics are on.
+        sent: Option<Instant>,
+        /// When the connection gives up waiting for the answer.
+        deadline: Instant,
+    },
     /// Answered by the gateway itself (api key, response frame), in order
     /// with the others.
     Local(i16, Bytes),
@@ -43,13 +49,13 @@ pub(crate) enum InFlight {
 /// How the request direction ended when it ended without an error.
 pub(crate) enum RequestsEnd {
     ClientClosed,
-    Draining,
     ResponsesEnded,
 }
 
 enum Route {
     Untracked,
-    Tracked,
+    /// Answered by the broker, which the client allowed to wait this long.
+    Tracked(Duration),
     Local(Bytes),
 }
 
@@ -67,14 +73,10 @@ where
     let mut policies = PolicyView::new(env.virtual_cluster);
     let mut batch = Batch::default();
     loop {
-        let Some(frame) = next_request(client, &mut batch, upstream).await? else {
+        let Some(frame) = next_request(env, client, &mut batch, upstream).await? else {
             return Ok(RequestsEnd::ClientClosed);
         };
         let read_at = meter.now();
-        if env.shard.is_draining() {
-            batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
-            return Ok(RequestsEnd::Draining);
-        }
         let body = frame.get(4..).unwrap_or_default();
         let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
         stats.requests.set(stats.requests.get() + 1);
@@ -82,11 +84,25 @@ where
         meter.request(header.api_key, frame.len());
         let entry = match route_request(&header, body, policies.current(env.policies), meter)? {
             Route::Untracked => None,
-            Route::Tracked => Some(InFlight::Backend(header, meter.now())),
-            Route::Local(answer) => Some(InFlight::Local(header.api_key, answer)),
+            Route::Tracked(wait) => {
+                let now = env.shard.clock.now();
+                let deadline = env
+                    .clock
+                    .request_sent(now, wait + env.limits.request_margin);
+                let sent = meter.now();
+                Some(InFlight::Backend {
+                    header,
+                    sent,
+                    deadline,
+                })
+            }
+            Route::Local(answer) => {
+                env.clock.local_answer_queued();
+                Some(InFlight::Local(header.api_key, answer))
+            }
         };
         if let Some(entry) = entry {
-            let tracked = matches!(entry, InFlight::Backend(..));
+            let tracked = matches!(entry, InFlight::Backend { .. });
             // A full FIFO waits for responses, which need the batched
             // requests to have gone out first.
             if !inflight.has_room() {
@@ -119,6 +135,7 @@ where
 /// The client's next request: already buffered, or read after sending the
 /// backend what is batched. `None`: the client closed at a frame boundary.
 async fn next_request<R, W>(
+    env: &ConnEnv<'_>,
     client: &mut FrameReader<R>,
     batch: &mut Batch,
     upstream: &mut W,
@@ -134,10 +151,10 @@ where
         return Ok(Some(frame));
     }
     batch.flush(upstream).await.map_err(ConnError::BackendIo)?;
-    client
-        .next_frame()
-        .await
-        .map_err(ConnError::from_client_read)
+    env.clock.reading(true);
+    let next = client.next_frame().await;
+    env.clock.reading(false);
+    next.map_err(ConnError::from_client_read)
 }
 
 fn route_request(
@@ -175,19 +192,28 @@ fn route_request(
                     return Err(ConnError::PolicyRefused(reason));
                 }
             }
-            let acks = produce_acks(body, header.api_version).map_err(ConnError::ClientFrame)?;
+            let (acks, timeout_ms) = produce_acks_and_timeout(body, header.api_version)
+                .map_err(ConnError::ClientFrame)?;
             // acks=0 produce gets no response from the broker.
             Ok(if acks == 0 {
                 Route::Untracked
             } else {
-                Route::Tracked
+                Route::Tracked(millis(timeout_ms))
             })
         }
         API_VERSIONS if header.api_version > max_api_versions_version() => Ok(Route::Local(
             api_versions_unsupported_response(header.correlation_id),
         )),
-        _ => Ok(Route::Tracked),
+        key => {
+            let wait = requested_wait_ms(key, header.api_version, body).unwrap_or(0);
+            Ok(Route::Tracked(Duration::from_millis(wait.into())))
+        }
     }
+}
+
+/// A wait from the wire: negative means none.
+fn millis(ms: i32) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 pub(crate) async fn pump_responses<R, W>(
@@ -209,19 +235,29 @@ where
     loop {
         if !inflight.has_queued() {
             batch.flush(client).await.map_err(ConnError::ClientIo)?;
+            // Flushing may have let the request side queue more.
+            if !inflight.has_queued() {
+                env.clock.responses_delivered(env.shard.clock.now());
+            }
         }
         let Some(slot) = next_entry(&inflight, upstream).await? else {
             break;
         };
         match slot.entry {
             InFlight::Local(api_key, answer) => {
+                env.clock.awaiting(None);
                 batch
                     .push(client, &answer)
                     .await
                     .map_err(ConnError::ClientIo)?;
                 meter.response(api_key, answer.len(), None, None);
             }
-            InFlight::Backend(header, sent) => {
+            InFlight::Backend {
+                header,
+                sent,
+                deadline,
+            } => {
+                env.clock.awaiting(Some(deadline));
                 side.relay(upstream, client, &mut batch, &header, sent)
                     .await?;
             }

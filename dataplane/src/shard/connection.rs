@@ -12,13 +12,19 @@ use futures_lite::{future, FutureExt};
 use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
-use super::{accept, upstream, ShardContext};
+use super::{accept, upstream, CloseOrder, ShardContext};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
 use crate::policy::ClusterPolicies;
-use crate::proxy::{frame_limits, run_pumps, Chain, ConnEnv, ConnError, ConnStats, PolicySource};
+use crate::proxy::{
+    frame_limits, run_pumps, Chain, ConnClock, ConnEnv, ConnError, ConnStats, Expiry, PolicySource,
+};
 use crate::routing::ConnRoute;
-use sluice_runtime::FrameReader;
+use sluice_runtime::{FrameReader, ReadHooks};
+use sluice_wire::api_key::API_VERSIONS;
+use sluice_wire::header::peek_request_header;
+use sluice_wire::rewrite::request_version_handled;
+use sluice_wire::WireError;
 
 /// Where a connection was accepted.
 #[derive(Debug, Clone)]
@@ -32,7 +38,7 @@ pub struct Accepted {
 pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream) {
     let serial = ctx.connection_opened();
     let meter = ctx.meter.connection_opened(&accepted.listener);
-    let started = std::time::Instant::now();
+    let started = ctx.conns.clock.tick();
     let stats = ConnStats::default();
     debug!(shard = ctx.id, listener = %accepted.listener, peer = %accepted.peer, port = accepted.local.port(), "connection accepted");
     let result = if ctx.active_connections() > ctx.settings.max_connections {
@@ -40,7 +46,7 @@ pub async fn serve(ctx: Rc<ShardContext>, accepted: Accepted, client: TcpStream)
     } else {
         // Built in place: passing the connection's future to an async fn
         // would keep a second copy of its state (kilobytes per connection).
-        let run = AssertUnwindSafe(connection(&ctx, serial, &accepted, client, &stats));
+        let run = AssertUnwindSafe(connection(&ctx, serial, &accepted, client, &stats, started));
         contained(run.catch_unwind().await)
     };
     // Here rather than in `connection`, so that a connection ended by a
@@ -107,17 +113,44 @@ async fn connection(
     accepted: &Accepted,
     client: TcpStream,
     stats: &ConnStats,
+    accepted_at: std::time::Instant,
 ) -> Result<CloseReason, ConnError> {
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
     let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
-    let closed = ctx.register(serial, route.clone());
-    let served = serve_routed(ctx, client, &route, stats);
-    let config_changed = async {
-        let reason = closed.recv().await.unwrap_or_default();
-        Err(ConnError::ConfigChanged(reason))
+    let clock = Rc::new(ConnClock::new(accepted_at, ctx.settings.client_timeouts));
+    let closed = ctx.register(serial, route.clone(), clock.clone());
+    let served = serve_routed(ctx, client, &route, stats, &clock);
+    let ordered = async {
+        loop {
+            let order = closed.recv().await;
+            if let Some(end) = obey(ctx, order, &clock, stats) {
+                return end;
+            }
+        }
     };
-    future::or(served, config_changed).await
+    future::or(served, ordered).await
+}
+
+/// What a close order from the shard ends the connection with, checked
+/// again here: the connection may have moved on since the order was sent.
+fn obey(
+    ctx: &ShardContext,
+    order: Option<CloseOrder>,
+    clock: &ConnClock,
+    stats: &ConnStats,
+) -> Option<Result<CloseReason, ConnError>> {
+    Some(match order {
+        Some(CloseOrder::ConfigChanged(reason)) => Err(ConnError::ConfigChanged(reason)),
+        None => Err(ConnError::ConfigChanged(String::new())),
+        Some(CloseOrder::Expired(_)) => match clock.expired(ctx.conns.clock.now())? {
+            Expiry::Idle(_) => Ok(CloseReason::IdleTimeout),
+            expiry => Err(ConnError::Expired(expiry)),
+        },
+        Some(CloseOrder::Drain) if clock.is_resting() => Ok(CloseReason::Draining),
+        Some(CloseOrder::Drain) => return None,
+        Some(CloseOrder::DrainTimeout) => Err(ConnError::DrainTimeout(stats.outstanding.get())),
+    })
 }
 
 /// A routed client: connected upstream once it has spoken, then pumped.
@@ -126,6 +159,7 @@ async fn serve_routed(
     client: sluice_runtime::Stream,
     route: &ConnRoute,
     stats: &ConnStats,
+    clock: &ConnClock,
 ) -> Result<CloseReason, ConnError> {
     let names = RouteNames {
         listener: &route.listener.listener,
@@ -136,18 +170,24 @@ async fn serve_routed(
     client.set_nodelay(true);
     let limits = ctx.settings.pump_limits();
     let (client_rx, client_tx) = sluice_runtime::split(client);
-    let mut requests_in = FrameReader::new(client_rx, frame_limits(&limits, 8), true);
-    // The backend is connected for a client that has sent something: one
-    // that stays silent, or only probes the port, costs the backend nothing.
-    let gone = requests_in.closed_or_readable().await;
+    let hooks = ReadHooks {
+        budget: ctx.conns.budget.clone(),
+        clock: ctx.conns.clock.clone(),
+        started: clock.frame_started.clone(),
+    };
+    let mut requests_in =
+        FrameReader::new(client_rx, frame_limits(&limits, 8), true).with_hooks(hooks);
+    // The backend is connected for a client that has sent a whole, valid
+    // request: one that stays silent, trickles bytes, probes the port or
+    // speaks another protocol costs the backend nothing.
+    clock.reading(true);
+    let gone = requests_in.wait_for_frame().await;
+    clock.reading(false);
     if gone.map_err(ConnError::from_client_read)? {
         return Ok(CloseReason::ClientClosed);
     }
-    // Nor does one that speaks another protocol, or comes too late.
-    (requests_in.check_start()).map_err(ConnError::from_client_read)?;
-    if ctx.conns.is_draining() {
-        return Ok(CloseReason::Draining);
-    }
+    clock.first_frame_arrived(ctx.conns.clock.now());
+    check_first_request(requests_in.data())?;
     let backend = upstream::connect(ctx, route, &meter).await?;
     let (backend_rx, backend_tx) = sluice_runtime::split(backend);
     let env = ConnEnv {
@@ -157,9 +197,25 @@ async fn serve_routed(
         brokers: route,
         limits,
         stats,
+        clock,
         meter: &meter,
     };
     run_pumps(&env, requests_in, client_tx, backend_rx, backend_tx).await
+}
+
+/// The first request's header, read before anything is opened for it.
+fn check_first_request(buffered: &[u8]) -> Result<(), ConnError> {
+    let body = buffered.get(4..).unwrap_or_default();
+    let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
+    if header.api_key != API_VERSIONS
+        && !request_version_handled(header.api_key, header.api_version)
+    {
+        return Err(ConnError::ClientFrame(WireError::UnsupportedVersion {
+            api_key: header.api_key,
+            version: header.api_version,
+        }));
+    }
+    Ok(())
 }
 
 impl PolicySource for ShardContext {

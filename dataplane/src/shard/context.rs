@@ -3,8 +3,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
@@ -14,7 +15,7 @@ use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{ShardMeter, ShardObserver};
-use crate::proxy::{PumpLimits, ShardConns};
+use crate::proxy::{ClientTimeouts, ConnClock, Expiry, PumpLimits, ShardConns};
 use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
@@ -35,6 +36,12 @@ pub struct ShardSettings {
     pub broker_wait: Duration,
     /// Count data-path metrics (`--metrics`); when off nothing is counted.
     pub metrics: bool,
+    /// Bytes of client frames this shard may hold at once.
+    pub frame_budget: usize,
+    /// Added to the wait a client allowed the broker.
+    pub request_margin: Duration,
+    /// Client timeouts of listeners that do not set their own.
+    pub client_timeouts: ClientTimeouts,
 }
 
 impl ShardSettings {
@@ -44,6 +51,7 @@ impl ShardSettings {
             read_chunk: self.read_chunk,
             max_inflight: self.max_inflight,
             cut_through: self.cut_through,
+            request_margin: self.request_margin,
         }
     }
 }
@@ -63,13 +71,27 @@ pub struct ShardContext {
     next_bootstrap: Cell<usize>,
     tls: RefCell<ShardTls>,
     open: RefCell<HashMap<u64, OpenConn>>,
+    /// Wakes the sweep when the first connection opens.
+    sweep_wake: (LocalSender<()>, RefCell<Option<LocalReceiver<()>>>),
 }
 
-/// An open connection as the shard sees it: what it depends on, and how to
-/// end it when that changes.
+/// An open connection as the shard sees it: what it depends on, its
+/// clocks, and how to end it.
 struct OpenConn {
     route: ConnRoute,
-    close: LocalSender<String>,
+    clock: Rc<ConnClock>,
+    close: LocalSender<CloseOrder>,
+}
+
+/// Why the shard ends a connection from outside its pumps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseOrder {
+    ConfigChanged(String),
+    Expired(Expiry),
+    /// The shard drains and the connection is resting.
+    Drain,
+    /// The drain timeout passed.
+    DrainTimeout,
 }
 
 /// Per-shard copies of the TLS configurations. rustls keeps its session
@@ -93,10 +115,11 @@ impl ShardContext {
         discovery: Sender<DiscoveryMsg>,
         observer: ShardObserver,
     ) -> Self {
+        let conns = ShardConns::new(settings.frame_budget);
         ShardContext {
             id,
-            meter: ShardMeter::new(observer, settings.metrics),
-            conns: ShardConns::default(),
+            meter: ShardMeter::new(observer, settings.metrics, conns.budget.clone()),
+            conns,
             settings,
             routes: RefCell::new(routes),
             topologies: RefCell::new(HashMap::new()),
@@ -106,6 +129,10 @@ impl ShardContext {
             next_bootstrap: Cell::new(0),
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
+            sweep_wake: {
+                let (tx, rx) = local_channel::new_bounded(1);
+                (tx, RefCell::new(Some(rx)))
+            },
         }
     }
 
@@ -122,14 +149,59 @@ impl ShardContext {
         *self.tls.borrow_mut() = ShardTls::default();
     }
 
-    /// Tracks a routed connection; the receiver yields a reason when a new
-    /// configuration invalidates what the connection depends on.
-    pub fn register(&self, serial: u64, route: ConnRoute) -> LocalReceiver<String> {
+    /// Tracks a routed connection; the receiver yields an order when the
+    /// shard ends it: a new configuration invalidates what it depends on,
+    /// one of its clocks ran out, or the shard drains.
+    pub fn register(
+        &self,
+        serial: u64,
+        route: ConnRoute,
+        clock: Rc<ConnClock>,
+    ) -> LocalReceiver<CloseOrder> {
         let (close, closed) = local_channel::new_bounded(1);
-        self.open
-            .borrow_mut()
-            .insert(serial, OpenConn { route, close });
+        let mut open = self.open.borrow_mut();
+        if open.is_empty() {
+            let _ = self.sweep_wake.0.try_send(());
+        }
+        open.insert(
+            serial,
+            OpenConn {
+                route,
+                clock,
+                close,
+            },
+        );
         closed
+    }
+
+    /// The sweep's wake-up: taken once, by the sweep.
+    pub fn take_sweep_wake(&self) -> Option<LocalReceiver<()>> {
+        self.sweep_wake.1.borrow_mut().take()
+    }
+
+    pub fn open_connections(&self) -> usize {
+        self.open.borrow().len()
+    }
+
+    /// Orders every connection whose clock ran out at `now` to close.
+    pub fn expire(&self, now: Instant) {
+        for conn in self.open.borrow().values() {
+            if let Some(expiry) = conn.clock.expired(now) {
+                let _ = conn.close.try_send(CloseOrder::Expired(expiry));
+            }
+        }
+    }
+
+    /// While draining: orders every resting connection to close, or all of
+    /// them once the drain timeout passed.
+    pub fn close_for_drain(&self, timed_out: bool) {
+        for conn in self.open.borrow().values() {
+            if timed_out {
+                let _ = conn.close.try_send(CloseOrder::DrainTimeout);
+            } else if conn.clock.is_resting() {
+                let _ = conn.close.try_send(CloseOrder::Drain);
+            }
+        }
     }
 
     pub fn unregister(&self, serial: u64) {
@@ -139,7 +211,7 @@ impl ShardContext {
     fn close_stale(&self, routes: &RouteTable) {
         for conn in self.open.borrow().values() {
             if let Err(reason) = routes.still_valid(&conn.route) {
-                let _ = conn.close.try_send(reason);
+                let _ = conn.close.try_send(CloseOrder::ConfigChanged(reason));
             }
         }
     }

@@ -6,6 +6,7 @@ mod connection;
 mod context;
 mod listeners;
 mod mailbox;
+mod sweep;
 mod upstream;
 
 use std::rc::Rc;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use tracing::{info, warn};
 
-pub use context::{ShardContext, ShardSettings};
+pub use context::{CloseOrder, ShardContext, ShardSettings};
 use listeners::BoundListeners;
 pub use mailbox::{mailbox, Inbox, Mailbox};
 
@@ -24,8 +25,11 @@ use crate::metrics::{RouteNames, ShardObserver};
 use crate::routing::RouteTable;
 use crate::topology::BackendTopology;
 
-/// How often a draining shard checks whether its requests have finished.
+/// How often a draining shard looks for connections resting between
+/// requests, which it can close without failing one.
 const DRAIN_POLL: Duration = Duration::from_millis(10);
+/// After the drain timeout, how long connections get to log their close.
+const DRAIN_GRACE: Duration = Duration::from_secs(1);
 
 pub enum ShardMsg {
     Routes(Arc<RouteTable>),
@@ -64,6 +68,7 @@ pub async fn run(
         channels.discovery,
         channels.observer,
     ));
+    glommio::spawn_local(sweep::sweep(ctx.clone())).detach();
     let mut listeners = BoundListeners::default();
     apply_routes(&ctx, &mut listeners, routes, &channels.reports);
     let (inbox, mut waiter) = channels.inbox.open();
@@ -139,22 +144,32 @@ fn report_routes(ctx: &ShardContext, routes: &RouteTable, bound: bool) {
         .routes_applied(routes.epoch, bound, listeners, names);
 }
 
+/// Stops accepting, then closes each connection once it rests between
+/// requests (every response delivered, no request started), so that the
+/// drain fails none; what is still busy at the timeout is closed then.
 async fn drain(ctx: &ShardContext, mut listeners: BoundListeners, timeout: Duration) {
     listeners.clear();
-    ctx.conns.start_draining();
     let deadline = Instant::now() + timeout;
-    while ctx.conns.inflight() > 0 && Instant::now() < deadline {
+    while ctx.open_connections() > 0 && Instant::now() < deadline {
+        ctx.close_for_drain(false);
         ctx.meter.tick();
         glommio::timer::sleep(DRAIN_POLL).await;
     }
-    ctx.meter.publish();
-    let abandoned = ctx.conns.inflight();
-    if abandoned > 0 {
+    let busy = ctx.open_connections();
+    if busy > 0 {
         warn!(
             shard = ctx.id,
-            abandoned, "drain timeout: closing with requests in flight"
+            connections = busy,
+            requests_in_flight = ctx.conns.inflight(),
+            "drain timeout: closing connections that are still busy"
         );
+        ctx.close_for_drain(true);
+        let grace = Instant::now() + DRAIN_GRACE;
+        while ctx.open_connections() > 0 && Instant::now() < grace {
+            glommio::timer::sleep(DRAIN_POLL).await;
+        }
     }
+    ctx.meter.publish();
     info!(
         shard = ctx.id,
         connections = ctx.active_connections(),

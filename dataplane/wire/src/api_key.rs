@@ -9,6 +9,7 @@ use kafka_protocol::messages::ApiKey;
 pub const PRODUCE: i16 = ApiKey::Produce as i16;
 pub const FETCH: i16 = ApiKey::Fetch as i16;
 pub const METADATA: i16 = ApiKey::Metadata as i16;
+pub const JOIN_GROUP: i16 = ApiKey::JoinGroup as i16;
 pub const FIND_COORDINATOR: i16 = ApiKey::FindCoordinator as i16;
 pub const API_VERSIONS: i16 = ApiKey::ApiVersions as i16;
 pub const DESCRIBE_CLUSTER: i16 = ApiKey::DescribeCluster as i16;

@@ -25,5 +25,6 @@ pub mod header;
 pub mod produce;
 pub mod rewrite;
 pub mod stream;
+pub mod wait;
 
 pub use error::WireError;

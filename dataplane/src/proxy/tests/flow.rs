@@ -1,5 +1,5 @@
 //! Frames through the pumps: order, acks=0, cut-through, backpressure,
-//! drain.
+//! resting between requests.
 
 use super::*;
 
@@ -173,22 +173,28 @@ fn a_client_that_does_not_read_holds_the_broker_back() {
 }
 
 #[test]
-fn drain_delivers_what_is_owed_then_closes() {
+fn a_connection_rests_only_between_requests() {
     on_executor(|| {
         let world = World::default();
         let mut rig = world.rig(limits());
+        rig.settle();
+        assert!(world.clock.is_resting(), "nothing sent yet");
         rig.client_sends(&concat((1..=2).map(list_offsets)));
         assert_eq!(rig.broker_received(), concat((1..=2).map(list_offsets)));
-        world.shard.start_draining();
-        rig.client_sends(&list_offsets(3));
-        assert!(
-            rig.broker_received().is_empty(),
-            "nothing new once draining"
-        );
-        assert!(rig.still_running(), "two responses still owed");
+        assert!(!world.clock.is_resting(), "two responses owed");
         let answers = concat((1..=2).map(|id| response(id, b"ok")));
         rig.broker_sends(&answers);
         assert_eq!(rig.client_received(), answers);
-        assert!(matches!(rig.ended(), Ok(CloseReason::Draining)));
+        assert!(world.clock.is_resting(), "everything delivered");
+        let next = list_offsets(3);
+        rig.client_sends(&next[..7]);
+        assert!(!world.clock.is_resting(), "a request has started");
+        rig.client_sends(&next[7..]);
+        assert_eq!(rig.broker_received(), next);
+        assert!(!world.clock.is_resting());
+        rig.broker_sends(&response(3, b"ok"));
+        assert_eq!(rig.client_received(), response(3, b"ok"));
+        assert!(world.clock.is_resting());
+        assert!(rig.still_running(), "resting is not closing");
     });
 }

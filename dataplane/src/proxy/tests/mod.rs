@@ -6,17 +6,20 @@
 
 mod closes;
 mod flow;
+mod limits;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use bytes::{BufMut, BytesMut};
-use sluice_runtime::FrameReader;
+use std::time::{Duration, Instant};
 
-use super::ShardConns;
+use bytes::{BufMut, BytesMut};
+use sluice_runtime::{FrameReader, ReadHooks};
+
 use super::{frame_limits, run_pumps, ConnEnv, ConnError, ConnStats, PolicySource, PumpLimits};
+use super::{ClientTimeouts, ConnClock, ShardConns};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
 use crate::policy::ClusterPolicies;
@@ -36,17 +39,40 @@ pub fn limits() -> PumpLimits {
         read_chunk: 64 * 1024,
         max_inflight: 16,
         cut_through: 128 * 1024,
+        request_margin: MARGIN,
     }
 }
 
+/// The deadline margin the pumps run with here.
+pub const MARGIN: Duration = Duration::from_secs(30);
+
 /// What the pumps see of the shard: the virtual cluster's policies (none
 /// unless a test sets them) and no brokers to map.
-#[derive(Default)]
 pub struct World {
     pub shard: ShardConns,
     pub stats: ConnStats,
+    pub clock: ConnClock,
     pub policies: Option<Arc<ClusterPolicies>>,
     meter: Meter,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World::with_budget(usize::MAX)
+    }
+}
+
+impl World {
+    /// A shard whose client frames may hold `budget` bytes at once.
+    pub fn with_budget(budget: usize) -> Self {
+        World {
+            shard: ShardConns::new(budget),
+            stats: ConnStats::default(),
+            clock: ConnClock::new(Instant::now(), ClientTimeouts::default()),
+            policies: None,
+            meter: Meter::default(),
+        }
+    }
 }
 
 impl PolicySource for World {
@@ -94,6 +120,7 @@ impl World {
             brokers: &NoBrokers,
             limits,
             stats: &self.stats,
+            clock: &self.clock,
             meter: &self.meter,
         }
     }
@@ -103,7 +130,13 @@ impl World {
         let (client_rx, to_client) = piper::pipe(PIPE);
         let (broker_rx, to_broker) = piper::pipe(PIPE);
         let (from_broker, broker_tx) = piper::pipe(PIPE);
-        let requests_in = FrameReader::new(from_client, frame_limits(&limits, 8), true);
+        let hooks = ReadHooks {
+            budget: self.shard.budget.clone(),
+            clock: self.shard.clock.clone(),
+            started: self.clock.frame_started.clone(),
+        };
+        let requests_in =
+            FrameReader::new(from_client, frame_limits(&limits, 8), true).with_hooks(hooks);
         let pump = async move {
             let env = self.env_with(limits);
             run_pumps(&env, requests_in, to_client, from_broker, to_broker).await

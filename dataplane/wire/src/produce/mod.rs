@@ -34,6 +34,14 @@ pub fn produce_acks(body: &[u8], api_version: i16) -> Result<i16, WireError> {
     c.i16("acks")
 }
 
+/// `acks` and `timeout_ms` (how long the broker may wait for the acks), in
+/// one walk.
+pub fn produce_acks_and_timeout(body: &[u8], api_version: i16) -> Result<(i16, i32), WireError> {
+    let mut c = Cursor::new(body);
+    walk_to_acks(&mut c, api_version)?;
+    Ok((c.i16("acks")?, c.i32("timeout_ms")?))
+}
+
 /// Moves `c` from the start of the body to the `acks` field.
 fn walk_to_acks(c: &mut Cursor<'_>, api_version: i16) -> Result<(), WireError> {
     c.skip(8, "request header")?;

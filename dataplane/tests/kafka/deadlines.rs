@@ -1,0 +1,105 @@
+//! Requests the broker never answers are bounded by their deadline: the
+//! wait the client allowed plus sluice's margin. Kafka 4.1 never answers a
+//! Produce whose records length is negative; a client that sends one and
+//! stays connected is released at the deadline, with its upstream
+//! connection, and every descriptor comes back.
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, RequestHeader, TopicName};
+use kafka_protocol::protocol::{Encodable, StrBytes};
+
+use crate::clients::create_topic;
+use crate::lifecycle::leader_port;
+use crate::support::gateway::Gateway;
+use crate::support::raw::RawConn;
+use crate::Env;
+use sluice_test_support::kafka::NODE_ID_BASE;
+use sluice_test_support::wait;
+
+const CLIENTS: usize = 300;
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Produce v7, acks=1, `timeout_ms` 1 s, one partition whose records
+/// length is -7.
+fn unanswerable_produce(topic: &str, correlation_id: i32) -> Vec<u8> {
+    let partition = PartitionProduceData::default()
+        .with_index(0)
+        .with_records(Some(bytes::Bytes::new()));
+    let topic = TopicProduceData::default()
+        .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
+        .with_partition_data(vec![partition]);
+    let request = ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(1_000)
+        .with_topic_data(vec![topic]);
+    let header = RequestHeader::default()
+        .with_request_api_key(ApiKey::Produce as i16)
+        .with_request_api_version(7)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(StrBytes::from_static_str("abandoned")));
+    let mut body = BytesMut::new();
+    header.encode(&mut body, 1).unwrap();
+    request.encode(&mut body, 7).unwrap();
+    // The records length is the body's last field.
+    let at = body.len() - 4;
+    body[at..].copy_from_slice(&(-7i32).to_be_bytes());
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    frame
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |dir| dir.count())
+}
+
+pub fn unanswered_requests_are_released_at_their_deadline(env: &Env) {
+    let topic = "never-answered";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let gw = Gateway::start_port_mapping(
+        &env.cluster.bootstrap,
+        3,
+        NODE_ID_BASE,
+        &[
+            "--shards",
+            "1",
+            "--no-pin",
+            "--request-timeout-margin-ms",
+            "1000",
+        ],
+    );
+    let pid = gw.pid().expect("sluice runs");
+    let port = leader_port(&gw, topic);
+    let baseline = open_fds(pid);
+    let mut clients: Vec<RawConn> = (0..CLIENTS)
+        .map(|i| {
+            let mut conn = RawConn::connect(&format!("127.0.0.1:{port}"));
+            conn.send_bytes(&unanswerable_produce(topic, i as i32 + 1));
+            conn
+        })
+        .collect();
+    let released = || {
+        gw.logs()
+            .matches("reason_code=\"upstream_timeout\"")
+            .count()
+    };
+    assert!(
+        wait::eventually(WAIT, || released() >= CLIENTS),
+        "{} of {CLIENTS} connections released at their deadline",
+        released()
+    );
+    for conn in &mut clients {
+        assert!(conn.closed_by_peer(), "client connection left open");
+    }
+    drop(clients);
+    assert!(
+        wait::eventually(WAIT, || open_fds(pid) <= baseline),
+        "descriptors: {} now, {baseline} before",
+        open_fds(pid)
+    );
+    let line = gw.wait_log_line(&["connection closed", "upstream_timeout"], WAIT);
+    assert!(line.contains("side=\"backend\""), "{line}");
+    assert!(line.contains("requests=1"), "{line}");
+}
