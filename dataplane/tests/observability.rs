@@ -5,6 +5,8 @@
 
 #[path = "observability/admin.rs"]
 mod admin;
+#[path = "observability/admin_limits.rs"]
+mod admin_limits;
 #[path = "observability/logs.rs"]
 mod logs;
 #[path = "observability/otlp.rs"]

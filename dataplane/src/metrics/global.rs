@@ -1,6 +1,7 @@
-//! Metrics of the non-shard threads (discovery, configuration sync). They
-//! change a few times a minute at most, so ordinary prometheus atomics in
-//! one process-wide registry are the simple and right tool here.
+//! Metrics of the non-shard threads (discovery, configuration sync, the
+//! admin listener). They change rarely and never on the data path, so
+//! ordinary prometheus atomics in one process-wide registry are the simple
+//! and right tool here.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub struct GlobalMetrics {
     metadata_refresh: HistogramVec,
     metadata_failures: IntCounterVec,
     backend_brokers: IntGaugeVec,
+    admin_shed: IntCounter,
 }
 
 static GLOBAL: LazyLock<GlobalMetrics> = LazyLock::new(GlobalMetrics::new);
@@ -85,6 +87,10 @@ impl GlobalMetrics {
                 Opts::new("sluice_backend_brokers", "Brokers the last successful metadata refresh found for a backend."),
                 &["backend"],
             ).expect(DEFINITION)),
+            admin_shed: counter(
+                "sluice_admin_connections_shed_total",
+                "Admin connections closed because the admin listener was at its connection limit when a new one arrived.",
+            ),
             registry,
         }
     }
@@ -112,6 +118,11 @@ impl GlobalMetrics {
     pub fn backend_brokers(&self, backend: &str, brokers: usize) {
         let gauge = self.backend_brokers.with_label_values(&[backend]);
         gauge.set(i64::try_from(brokers).unwrap_or(i64::MAX));
+    }
+
+    /// The admin listener closed a connection to stay within its limit.
+    pub fn admin_connection_shed(&self) {
+        self.admin_shed.inc();
     }
 }
 
@@ -154,6 +165,7 @@ mod tests {
             "sluice_metadata_refresh_duration_seconds",
             "sluice_metadata_refresh_failures_total",
             "sluice_backend_brokers",
+            "sluice_admin_connections_shed_total",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }

@@ -98,12 +98,20 @@ fn metrics_count_connections_config_loads_and_discovery() {
     std::fs::write(&gw.config_path, "listeners: [ { bogus: 1 } ]\n").unwrap();
     gw.signal("-HUP");
     gw.wait_log("configuration rejected", WAIT);
-    assert!(scrape(gw.admin()).sum("sluice_config_load_errors_total", &[]) >= 1.0);
+    // Counted right after the line is written, not before it.
+    wait::until("the rejection to be counted", WAIT, || {
+        let rejected = scrape(gw.admin()).sum("sluice_config_load_errors_total", &[]);
+        (rejected >= 1.0).then_some(())
+    });
     std::fs::write(&gw.config_path, original).unwrap();
     gw.signal("-HUP");
     gw.wait_log_line(&["configuration reloaded", "epoch=2"], WAIT);
-    let m = scrape(gw.admin());
-    assert_eq!(m.sum("sluice_config_epoch", &[]), 2.0);
+    // The line is written before the configuration is handed to the shards
+    // and the metrics, so a scrape right after it may still see epoch 1.
+    let m = wait::until("the reload to reach the metrics", WAIT, || {
+        let m = scrape(gw.admin());
+        (m.sum("sluice_config_epoch", &[]) == 2.0).then_some(m)
+    });
     assert_eq!(m.sum("sluice_config_loads_total", &[]), 2.0);
 }
 
