@@ -20,6 +20,7 @@ use crate::discovery::{Discovery, DiscoveryMsg};
 use crate::fd_limit;
 use crate::metrics::shard::PUBLISH_EVERY;
 use crate::observability::{ObsHandle, Observability, ObservabilityOptions};
+use crate::readiness::BackendReach;
 use crate::routing::RouteTable;
 use crate::shard::{
     self, mailbox, Inbox, Mailbox, ShardChannels, ShardMsg, ShardReport, ShardSettings,
@@ -210,12 +211,21 @@ fn start_discovery(
     obs: &ObsHandle,
 ) -> anyhow::Result<JoinHandle<()>> {
     let shards = fanout.clone();
+    let health_obs = obs.clone();
     let obs = obs.clone();
     let publish = Box::new(move |topology: Arc<crate::topology::BackendTopology>| {
         obs.topology(&topology);
         shards.send(|| ShardMsg::Topology(topology.clone()))
     });
-    let mut discovery = Discovery::new(snapshot.clone(), publish);
+    let health = health_obs;
+    let report = Box::new(move |backend: &str, outcome: Result<usize, String>| {
+        let reach = match outcome {
+            Ok(brokers) => BackendReach::Brokers(brokers),
+            Err(error) => BackendReach::Unreachable(error),
+        };
+        health.backend_refreshed(backend, reach);
+    });
+    let mut discovery = Discovery::new(snapshot.clone(), publish, report);
     // Brokers known before the first client arrives; shards pick the result
     // up from their inboxes when they start.
     discovery.refresh_all();

@@ -14,7 +14,7 @@ use crate::cpus;
 use crate::logging::LogFormat;
 use crate::metrics::{global, MetricsHub, ShardObserver};
 use crate::otlp::{OtlpConfig, OtlpExporter};
-use crate::readiness::Readiness;
+use crate::readiness::{BackendReach, Readiness};
 use crate::topology::BackendTopology;
 
 #[derive(Args, Debug, Clone)]
@@ -31,6 +31,10 @@ pub struct ObservabilityArgs {
     /// Log line format: text, logfmt or json.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SLUICE_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Report ready even while a backend cluster a virtual cluster forwards
+    /// to has no known broker (by default the node is then not ready).
+    #[arg(long, env = "SLUICE_READY_WITHOUT_BACKENDS")]
+    pub ready_without_backends: bool,
 }
 
 fn parse_on_off(value: &str) -> Result<bool, String> {
@@ -47,6 +51,7 @@ pub struct ObservabilityOptions {
     pub admin_listen: Option<String>,
     pub node_id: String,
     pub metrics: bool,
+    pub require_backends: bool,
 }
 
 impl ObservabilityArgs {
@@ -56,6 +61,7 @@ impl ObservabilityArgs {
             admin_listen: (!admin.eq_ignore_ascii_case("off")).then(|| admin.to_string()),
             node_id: self.node_id.clone().unwrap_or_else(hostname),
             metrics: self.metrics,
+            require_backends: !self.ready_without_backends,
         }
     }
 }
@@ -80,7 +86,15 @@ pub struct ObsHandle {
 impl ObsHandle {
     pub fn config_applied(&self, snapshot: &Arc<Snapshot>) {
         self.status.set_config(snapshot);
+        let in_use =
+            (snapshot.config.virtual_clusters.iter()).map(|vc| vc.destination.name.clone());
+        self.readiness.expect_backends(in_use);
         global().config_loaded(snapshot.epoch);
+    }
+
+    /// A metadata refresh of `backend` ended.
+    pub fn backend_refreshed(&self, backend: &str, reach: BackendReach) {
+        self.readiness.backend_refreshed(backend, reach);
     }
 
     pub fn topology(&self, topology: &Arc<BackendTopology>) {
@@ -115,7 +129,7 @@ impl Observability {
         spare: &[usize],
     ) -> anyhow::Result<Self> {
         let shards = plan.len();
-        let readiness = Arc::new(Readiness::new(shards));
+        let readiness = Arc::new(Readiness::new(shards, opts.require_backends));
         let (hub, observers) = MetricsHub::new(shards, opts.metrics, readiness.clone());
         let status = Arc::new(StatusBoard::new(opts.node_id.clone(), shards));
         let pin = |spare: Vec<usize>| move || cpus::pin_current_thread_to(&spare);

@@ -54,6 +54,19 @@ pub struct BackendCluster {
     pub metadata_update_interval_seconds: u64,
 }
 
+impl BackendCluster {
+    /// Whether connections opened under `self` are still right under
+    /// `other`. Tuning fields (the metadata refresh interval) apply to live
+    /// connections and do not count.
+    pub fn connects_like(&self, other: &BackendCluster) -> bool {
+        let retuned = BackendCluster {
+            metadata_update_interval_seconds: other.metadata_update_interval_seconds,
+            ..self.clone()
+        };
+        retuned == *other
+    }
+}
+
 fn default_metadata_update_interval_seconds() -> u64 {
     DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS
 }

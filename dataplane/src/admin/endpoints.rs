@@ -85,7 +85,7 @@ mod tests {
     use crate::readiness::Readiness;
 
     fn state() -> AdminState {
-        let (hub, _observers) = MetricsHub::new(1, true, Arc::new(Readiness::new(1)));
+        let (hub, _observers) = MetricsHub::new(1, true, Arc::new(Readiness::new(1, true)));
         let status = Arc::new(StatusBoard::new("node".into(), 1));
         AdminState { hub, status }
     }

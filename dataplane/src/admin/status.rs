@@ -72,6 +72,7 @@ impl StatusBoard {
             "version": env!("CARGO_PKG_VERSION"),
             "uptime_seconds": self.started.elapsed().as_secs(),
             "ready": readiness.is_ready(),
+            "not_ready_because": readiness.missing(),
             "draining": readiness.is_draining(),
             "config": config.as_ref().map(|s| json!({"epoch": s.epoch, "source": s.source})),
             "shard_count": self.shards,
@@ -181,7 +182,7 @@ listeners:
             bootstrap: vec![],
             brokers: [(1, endpoint("k1", 9092)), (2, endpoint("::1", 9093))].into(),
         }));
-        let readiness = Readiness::new(1);
+        let readiness = Readiness::new(1, true);
         readiness.shard_bound(0, 4, true);
         let status = board.to_json(&readiness);
         assert_eq!(status["node_id"], "node-a");

@@ -40,6 +40,10 @@ pub enum DiscoveryMsg {
 /// Called with every changed topology; the gateway fans it out to shards.
 pub type PublishTopology = Box<dyn FnMut(Arc<BackendTopology>) + Send>;
 
+/// Called after every refresh of a backend: how many brokers it has, or
+/// why it could not be asked (readiness follows it).
+pub type ReportRefresh = Box<dyn FnMut(&str, Result<usize, String>) + Send>;
+
 struct BackendState {
     config: BackendCluster,
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -52,14 +56,16 @@ pub struct Discovery {
     snapshot: Arc<Snapshot>,
     backends: HashMap<String, BackendState>,
     publish: PublishTopology,
+    report: ReportRefresh,
 }
 
 impl Discovery {
-    pub fn new(snapshot: Arc<Snapshot>, publish: PublishTopology) -> Self {
+    pub fn new(snapshot: Arc<Snapshot>, publish: PublishTopology, report: ReportRefresh) -> Self {
         let mut discovery = Discovery {
             snapshot: snapshot.clone(),
             backends: HashMap::new(),
             publish,
+            report,
         };
         discovery.apply_config(snapshot);
         discovery
@@ -170,6 +176,10 @@ impl Discovery {
         state.last_fetch = Some(started);
         let result = discover(&state.config, state.tls.as_ref());
         crate::metrics::global().metadata_refresh(name, started.elapsed(), result.is_ok());
+        let outcome = (result.as_ref())
+            .map(|t| t.brokers.len())
+            .map_err(|e| e.to_string());
+        (self.report)(name, outcome);
         match result {
             Ok(topology) => {
                 let interval = Duration::from_secs(state.config.metadata_update_interval_seconds);

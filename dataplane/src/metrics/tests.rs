@@ -119,7 +119,7 @@ fn totals_render_as_prometheus_text() {
 
 #[test]
 fn the_hub_keeps_the_latest_snapshot_of_every_shard() {
-    let readiness = Arc::new(Readiness::new(2));
+    let readiness = Arc::new(Readiness::new(2, true));
     let (hub, observers) = MetricsHub::new(2, true, readiness);
     observers[0].publish(shard(0, 1, 0, 0));
     observers[0].publish(shard(0, 2, 0, 0)); // replaces the uncollected one
@@ -136,7 +136,7 @@ fn the_hub_keeps_the_latest_snapshot_of_every_shard() {
 
 #[test]
 fn a_disabled_hub_renders_only_non_shard_metrics() {
-    let (hub, observers) = MetricsHub::new(1, false, Arc::new(Readiness::new(1)));
+    let (hub, observers) = MetricsHub::new(1, false, Arc::new(Readiness::new(1, true)));
     observers[0].publish(shard(0, 1, 0, 0));
     let text = hub.render_text();
     assert!(!text.contains("sluice_requests_total"), "{text}");

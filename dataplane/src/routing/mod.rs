@@ -200,7 +200,9 @@ impl RouteTable {
                 "virtual cluster {vc} changed its dns_label or authentication"
             ));
         }
-        if cluster.backend != old.backend || cluster.backend_config != old.backend_config {
+        if cluster.backend != old.backend
+            || !cluster.backend_config.connects_like(&old.backend_config)
+        {
             return Err(format!(
                 "backend cluster {} of virtual cluster {vc} changed",
                 old.backend

@@ -100,15 +100,28 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
     );
     round_trip_works(&mut kept);
 
+    // A tuning field changes without closing anything.
+    let retuned = original.replacen(
+        "metadata_update_interval_seconds: 5",
+        "metadata_update_interval_seconds: 7",
+        1,
+    );
+    reload(&gw, &retuned, 4);
+    round_trip_works(&mut kept);
+    assert!(
+        !gw.logs().contains("configuration changed: backend cluster"),
+        "a tuning-only reload closed connections"
+    );
+
     // Changing the listener a connection uses closes it.
     reload(
         &gw,
-        &original.replacen(
+        &retuned.replacen(
             "advertised_host: 127.0.0.1",
             "advertised_host: localhost",
             1,
         ),
-        4,
+        5,
     );
     assert!(
         kept.closed_by_peer(),

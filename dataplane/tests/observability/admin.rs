@@ -27,7 +27,8 @@ fn probes_follow_start_up_and_status_describes_the_node() {
     // time out, so the gateway is alive but not ready for several seconds.
     let (a, b) = (SilentBackend::new(), SilentBackend::new());
     let backend = format!("{},{}", a.addr(), b.addr());
-    let mut gw = gateway(&backend, &["--node-id", "test-node"], &[]);
+    let args = ["--node-id", "test-node", "--ready-without-backends"];
+    let mut gw = gateway(&backend, &args, &[]);
     wait_probe(&gw, "/health/probes/liveness", 200);
     let early = probe(&gw, "/health/probes/readiness");
     let serving = gw.logs().contains("sluice is serving");
@@ -59,9 +60,25 @@ fn probes_follow_start_up_and_status_describes_the_node() {
 }
 
 #[test]
-fn metrics_count_connections_config_loads_and_discovery() {
+fn not_ready_while_no_broker_of_a_backend_is_known() {
     let backend = SilentBackend::new();
     let gw = gateway(&backend.addr(), &[], &[]);
+    gw.wait_log("sluice is serving", WAIT);
+    gw.wait_log("backend metadata refresh failed", WAIT);
+    assert_eq!(probe(&gw, "/health/probes/readiness"), Some(503));
+    assert_eq!(probe(&gw, "/health/probes/liveness"), Some(200));
+    let (_, body) = get(gw.admin(), "/status").expect("status");
+    let status: serde_json::Value = serde_json::from_str(&body).expect("status is JSON");
+    assert_eq!(status["ready"], false);
+    let reasons = status["not_ready_because"].to_string();
+    assert!(reasons.contains("backend kafka: unreachable"), "{reasons}");
+    assert_eq!(scrape(gw.admin()).sum("sluice_ready", &[]), 0.0);
+}
+
+#[test]
+fn metrics_count_connections_config_loads_and_discovery() {
+    let backend = SilentBackend::new();
+    let gw = gateway(&backend.addr(), &["--ready-without-backends"], &[]);
     gw.wait_log("sluice is serving", WAIT);
     let before = scrape(gw.admin());
     assert_eq!(before.sum("sluice_config_epoch", &[]), 1.0);
