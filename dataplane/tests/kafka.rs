@@ -8,6 +8,8 @@
 mod admin;
 #[path = "kafka/bad_input.rs"]
 mod bad_input;
+#[path = "kafka/budget.rs"]
+mod budget;
 #[path = "kafka/clients.rs"]
 mod clients;
 #[path = "kafka/deadlines.rs"]
@@ -73,6 +75,10 @@ fn main() {
         (
             "unanswered_requests_are_released_at_their_deadline",
             deadlines::unanswered_requests_are_released_at_their_deadline,
+        ),
+        (
+            "concurrent_huge_frames_stay_within_the_budget",
+            budget::concurrent_huge_frames_stay_within_the_budget,
         ),
         (
             "brokers_without_a_port_are_reported",
