@@ -14,6 +14,8 @@ mod budget;
 mod clients;
 #[path = "kafka/deadlines.rs"]
 mod deadlines;
+#[path = "kafka/drain.rs"]
+mod drain;
 #[path = "kafka/failover.rs"]
 mod failover;
 #[path = "kafka/leaks.rs"]
@@ -79,6 +81,10 @@ fn main() {
         (
             "concurrent_huge_frames_stay_within_the_budget",
             budget::concurrent_huge_frames_stay_within_the_budget,
+        ),
+        (
+            "sigterm_under_load_fails_no_request",
+            drain::sigterm_under_load_fails_no_request,
         ),
         (
             "brokers_without_a_port_are_reported",

@@ -95,6 +95,9 @@ pub struct ConnClock {
     /// The request side has sent everything upstream and waits for the
     /// client.
     reading: Cell<bool>,
+    /// Moves whenever a request or response passes: a drain closes only a
+    /// connection that stayed resting, unchanged, between two looks.
+    activity: Cell<u64>,
 }
 
 impl ConnClock {
@@ -109,6 +112,7 @@ impl ConnClock {
             frame_started: Rc::default(),
             responses_done: Cell::new(true),
             reading: Cell::new(false),
+            activity: Cell::new(0),
         }
     }
 
@@ -122,6 +126,7 @@ impl ConnClock {
     /// for its in-flight entry.
     pub(crate) fn request_sent(&self, now: Instant, wait: Duration) -> Instant {
         self.last_active.set(now);
+        self.bump();
         let own = now + wait;
         let deadline = self.last_deadline.get().map_or(own, |last| last.max(own));
         self.last_deadline.set(Some(deadline));
@@ -135,6 +140,7 @@ impl ConnClock {
 
     /// The gateway queued an answer of its own.
     pub(crate) fn local_answer_queued(&self) {
+        self.bump();
         self.responses_done.set(false);
     }
 
@@ -147,6 +153,7 @@ impl ConnClock {
 
     /// The response side delivered everything it had and waits for more.
     pub(crate) fn responses_delivered(&self, now: Instant) {
+        self.bump();
         self.request_deadline.set(None);
         self.last_active.set(now);
         self.responses_done.set(true);
@@ -154,7 +161,19 @@ impl ConnClock {
 
     /// The request side waits for the client (true) or works (false).
     pub(crate) fn reading(&self, reading: bool) {
+        if !reading {
+            self.bump();
+        }
         self.reading.set(reading);
+    }
+
+    fn bump(&self) {
+        self.activity.set(self.activity.get().wrapping_add(1));
+    }
+
+    /// Changes whenever anything passed on the connection.
+    pub fn activity(&self) -> u64 {
+        self.activity.get()
     }
 
     /// Whether closing now would cut neither a request nor a response:

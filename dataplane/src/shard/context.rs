@@ -71,6 +71,8 @@ pub struct ShardContext {
     next_bootstrap: Cell<usize>,
     tls: RefCell<ShardTls>,
     open: RefCell<HashMap<u64, OpenConn>>,
+    /// While draining: connections found resting, with their activity then.
+    drain_seen: RefCell<HashMap<u64, u64>>,
     /// Wakes the sweep when the first connection opens.
     sweep_wake: (LocalSender<()>, RefCell<Option<LocalReceiver<()>>>),
 }
@@ -129,6 +131,7 @@ impl ShardContext {
             next_bootstrap: Cell::new(0),
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
+            drain_seen: RefCell::new(HashMap::new()),
             sweep_wake: {
                 let (tx, rx) = local_channel::new_bounded(1);
                 (tx, RefCell::new(Some(rx)))
@@ -192,13 +195,21 @@ impl ShardContext {
         }
     }
 
-    /// While draining: orders every resting connection to close, or all of
-    /// them once the drain timeout passed.
+    /// While draining: orders every connection that rested, with nothing
+    /// passing, since the previous look to close; or all of them once the
+    /// drain timeout passed. Resting at one instant is not enough: a request
+    /// may be on its way, and a client that just sent one would see it fail.
     pub fn close_for_drain(&self, timed_out: bool) {
-        for conn in self.open.borrow().values() {
+        let mut seen = self.drain_seen.borrow_mut();
+        for (serial, conn) in self.open.borrow().iter() {
             if timed_out {
                 let _ = conn.close.try_send(CloseOrder::DrainTimeout);
-            } else if conn.clock.is_resting() {
+                continue;
+            }
+            let activity = conn.clock.activity();
+            if !conn.clock.is_resting() {
+                seen.remove(serial);
+            } else if seen.insert(*serial, activity) == Some(activity) {
                 let _ = conn.close.try_send(CloseOrder::Drain);
             }
         }
