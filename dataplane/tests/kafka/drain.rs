@@ -64,7 +64,7 @@ pub fn sigterm_under_load_fails_no_request(env: &Env) {
         .expect("start verifiable producer");
     let sent = report(producer.stdout.take().expect("producer stdout"));
     let (mut acked, mut failed) = (0, Vec::new());
-    let mut tally = |acked: &mut usize, failed: &mut Vec<String>| {
+    let tally = |acked: &mut usize, failed: &mut Vec<String>| {
         for s in sent.try_iter() {
             match s {
                 Sent::Acked => *acked += 1,
