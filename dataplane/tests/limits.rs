@@ -137,9 +137,21 @@ pub fn config(first: u16, limits: &str) -> String {
     config
 }
 
-/// A gateway with an admin listener, serving `config`.
+/// Free ports for one gateway: four listener ports from the first, and
+/// the admin port after them. One block, so that tests running at once
+/// cannot pick a port another one is about to bind.
+pub fn gateway_ports() -> u16 {
+    sluice_test_support::ports::free_port_block(5)
+}
+
+/// The admin address of a gateway whose ports are [`gateway_ports`].
+pub fn admin_addr(first: u16) -> String {
+    format!("127.0.0.1:{}", first + 4)
+}
+
+/// A gateway on [`gateway_ports`] with an admin listener, serving `config`.
 pub fn start(config: &str, port: u16, extra: &[&str]) -> Gateway {
-    let admin = sluice_test_support::ports::free_addr();
+    let admin = admin_addr(port);
     let mut args = vec![
         "--shards",
         "2",

@@ -1,14 +1,12 @@
 //! A connection over a limit is closed right after accept and counted;
 //! one under it is served.
 
-use sluice_test_support::ports;
-
 use crate::{assert_refused, config, connect_from, start, wait_admitted, wait_metric};
 use crate::{wait_refused, WAIT};
 
 #[test]
 fn a_listener_refuses_connections_past_its_max_at_once() {
-    let first = ports::free_port_block(4);
+    let first = crate::gateway_ports();
     let gateway = start(&config(first, "{max_connections: 2}"), first, &[]);
     let held = [
         connect_from("127.0.0.1", &gateway),
@@ -40,7 +38,7 @@ fn a_listener_refuses_connections_past_its_max_at_once() {
 
 #[test]
 fn per_ip_limits_with_an_override_for_one_address() {
-    let first = ports::free_port_block(4);
+    let first = crate::gateway_ports();
     let limits =
         r#"{max_connections_per_ip: 1, max_connections_per_ip_overrides: {"127.0.0.1": 2}}"#;
     let gateway = start(&config(first, limits), first, &[]);
@@ -61,7 +59,7 @@ fn per_ip_limits_with_an_override_for_one_address() {
 
 #[test]
 fn node_flags_limit_the_node_and_each_address() {
-    let first = ports::free_port_block(4);
+    let first = crate::gateway_ports();
     let flags = [
         "--max-connections",
         "2",

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 
 use rlimit::Resource;
-use sluice_test_support::{ports, wait};
+use sluice_test_support::wait;
 
 use crate::support::gateway::Gateway;
 use crate::support::http;
@@ -19,8 +19,8 @@ const NOFILE: u64 = 128;
 const CLIENTS: usize = 200;
 
 fn start_with_nofile(limit: u64) -> Gateway {
-    let first = ports::free_port_block(4);
-    let admin = ports::free_addr();
+    let first = crate::gateway_ports();
+    let admin = crate::admin_addr(first);
     let args = [
         "--shards",
         "1",

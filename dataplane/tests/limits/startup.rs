@@ -16,7 +16,7 @@ const LOW_MEMLOCK: u64 = 64 * 1024;
 
 #[test]
 fn a_low_memlock_limit_is_named_with_how_to_raise_it() {
-    let first = ports::free_port_block(4);
+    let first = crate::gateway_ports();
     let mut gateway = Gateway::spawn_prepared(
         &config(first, ""),
         first,
@@ -79,11 +79,11 @@ fn count(gateway: &Gateway, text: &str) -> usize {
 #[test]
 fn exposed_plaintext_listeners_and_admin_are_warned_about_once() {
     let (open, local, added) = (
-        ports::free_port_block(4),
+        crate::gateway_ports(),
         ports::free_port_block(4),
         ports::free_port_block(4),
     );
-    let admin = format!("0.0.0.0:{}", ports::free_port());
+    let admin = format!("0.0.0.0:{}", open + 4);
     let start = [
         listener("open", "0.0.0.0", open),
         listener("local", "127.0.0.1", local),
