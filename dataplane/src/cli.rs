@@ -7,11 +7,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config_source::SourceArgs;
+use crate::conn_limits::{parse_ip_overrides, IpOverrides, NodeLimits};
 use crate::cpus::parse_cpu_list;
 use crate::gateway::{self, RunOptions};
 use crate::logging::LogFormat;
 use crate::observability::ObservabilityArgs;
-use crate::proxy::ClientTimeouts;
 use crate::shard::ShardSettings;
 
 #[derive(Parser, Debug)]
@@ -61,6 +61,22 @@ pub struct RunArgs {
         env = "SLUICE_MAX_CONNECTIONS_PER_SHARD"
     )]
     pub max_connections_per_shard: usize,
+    /// Client connections this node serves at once, over every listener;
+    /// further ones are closed at once. Default: no limit.
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Client connections one IP address may hold on this node, over every
+    /// listener. Default: no limit. 0 admits only the overridden addresses.
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Per-address limits replacing --max-connections-per-ip, as
+    /// `ADDR=N,ADDR=N` (0 refuses the address).
+    #[arg(long, env = "SLUICE_MAX_CONNECTIONS_PER_IP_OVERRIDES", value_parser = parse_ip_overrides)]
+    pub max_connections_per_ip_overrides: Option<IpOverrides>,
+    /// New client connections this node accepts per second, over every
+    /// listener; further ones are closed at once. Default: no limit.
+    #[arg(long, env = "SLUICE_MAX_CONNECTION_CREATION_RATE", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connection_creation_rate: Option<u32>,
     /// Size of each socket read, in bytes.
     #[arg(long, default_value_t = 64 * 1024, env = "SLUICE_READ_CHUNK_BYTES")]
     pub read_chunk_bytes: usize,
@@ -113,7 +129,7 @@ impl Cli {
 pub fn main_with(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { file } => validate(&file),
-        Command::Run(args) => match gateway::run(run_options(*args)) {
+        Command::Run(args) => match run_options(*args).and_then(gateway::run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("sluice: {e:#}");
@@ -141,7 +157,8 @@ fn validate(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn run_options(args: RunArgs) -> RunOptions {
+fn run_options(args: RunArgs) -> anyhow::Result<RunOptions> {
+    let limits = node_limits(&args)?;
     let settings = ShardSettings {
         max_frame: args.max_frame_bytes,
         max_inflight: args.max_inflight.max(1),
@@ -161,15 +178,32 @@ fn run_options(args: RunArgs) -> RunOptions {
         // Split over the shards once their number is known.
         frame_budget: args.frame_budget_bytes,
         request_margin: Duration::from_millis(args.request_timeout_margin_ms),
-        client_timeouts: ClientTimeouts::default(),
     };
-    RunOptions {
+    Ok(RunOptions {
         origin: args.source.origin(),
         shards: args.shards,
         cpus: args.cpus,
         no_pin: args.no_pin,
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),
         settings,
+        limits,
         observability: args.observability.options(),
+    })
+}
+
+fn node_limits(args: &RunArgs) -> anyhow::Result<NodeLimits> {
+    let overrides = args.max_connections_per_ip_overrides.clone();
+    let per_ip_overrides = overrides.unwrap_or_default();
+    if args.max_connections_per_ip == Some(0) && per_ip_overrides.is_empty() {
+        anyhow::bail!(
+            "--max-connections-per-ip 0 admits only the addresses in \
+             --max-connections-per-ip-overrides, and there are none"
+        );
     }
+    Ok(NodeLimits {
+        max_connections: (args.max_connections).map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        max_connections_per_ip: args.max_connections_per_ip,
+        per_ip_overrides,
+        creation_rate: args.max_connection_creation_rate,
+    })
 }

@@ -15,15 +15,18 @@ use signal_hook::iterator::Signals;
 use tracing::{error, info, warn};
 
 use crate::config_source::ConfigOrigin;
+use crate::conn_limits::{ConnLimits, NodeLimits};
 use crate::cpus;
 use crate::discovery::{Discovery, DiscoveryMsg};
+use crate::exposure::{self, PlaintextListeners};
 use crate::fd_limit;
+use crate::memlock;
 use crate::metrics::shard::PUBLISH_EVERY;
 use crate::observability::{ObsHandle, Observability, ObservabilityOptions};
 use crate::readiness::BackendReach;
 use crate::routing::RouteTable;
 use crate::shard::{
-    self, mailbox, Inbox, Mailbox, ShardChannels, ShardMsg, ShardReport, ShardSettings,
+    self, mailbox, Inbox, Mailbox, ShardChannels, ShardMsg, ShardReport, ShardSettings, StartGuard,
 };
 
 /// glommio reserves this much memory for storage I/O per shard; the gateway
@@ -39,6 +42,8 @@ pub struct RunOptions {
     pub no_pin: bool,
     pub drain_timeout: Duration,
     pub settings: ShardSettings,
+    /// The node's connection limits (flags), shared by every shard.
+    pub limits: NodeLimits,
     pub observability: ObservabilityOptions,
 }
 
@@ -55,17 +60,11 @@ impl ShardFanout {
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<()> {
-    match fd_limit::raise_nofile_limit() {
-        Ok(l) => info!(
-            soft = l.soft,
-            hard = l.hard,
-            was = l.soft_before,
-            "file descriptor limit"
-        ),
-        Err(e) => warn!(error = %e, "cannot read or raise the file descriptor limit"),
-    }
+    raise_limits();
     let (sync, snapshot) = opts.origin.first_snapshot()?;
     warn_insecure_backends(&snapshot);
+    let plaintext = PlaintextListeners::at_start(&snapshot);
+    exposure::check_admin(opts.observability.admin_listen.as_deref());
     let available = cpus::available_cpus();
     let plan = cpus::plan_shards(opts.shards, opts.cpus.as_deref(), opts.no_pin, &available)?;
     let spare = cpus::spare_cpus(&plan, &available);
@@ -90,6 +89,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         observers: observability.take_observers(),
         reports: report_tx,
         discovery: discovery_tx.clone(),
+        limits: ConnLimits::new(opts.limits.clone()),
     };
     let shards = spawn_shards(&plan, shard_inputs, &opts.settings, routes)?;
     let ticker = (opts.settings.metrics)
@@ -99,15 +99,18 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     // Only start-up waits for these; later reports would pile up unread in
     // the unbounded channel (shards log their bind errors themselves).
     drop(report_rx);
-    let (sync_handle, sync_thread) = start_sync(sync, &fanout, discovery_tx.clone(), &spare, &obs)?;
-    if let Err(e) = &startup {
-        error!("{e:#}");
-    } else {
+    let sync_start = SyncStart {
+        discovery: discovery_tx.clone(),
+        plaintext,
+    };
+    let (sync_handle, sync_thread) = start_sync(sync, &fanout, sync_start, &spare, &obs)?;
+    if startup.is_ok() {
         info!(shards = plan.len(), "sluice is serving");
         obs.serving();
         wait_for_stop_signal(&sync_handle)?;
     }
-    drain_shards(&fanout, shards, opts.drain_timeout, &obs);
+    let failures = drain_shards(&fanout, shards, opts.drain_timeout, &obs);
+    let startup = with_shard_failures(startup, &failures);
     if let Some(ticker) = ticker {
         ticker.stop();
     }
@@ -118,6 +121,48 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     observability.stop();
     info!("sluice stopped");
     startup
+}
+
+/// Logs how start-up (or the run) ended. Only once shards are joined is it
+/// known why one stopped: its thread's error, which then says more about a
+/// failed start than "a shard stopped".
+fn with_shard_failures(
+    startup: anyhow::Result<()>,
+    failures: &[(usize, glommio::GlommioError<()>)],
+) -> anyhow::Result<()> {
+    let startup = startup.map_err(|e| match failures.is_empty() {
+        true => e,
+        false => anyhow!("{}", memlock::shard_failures(failures)),
+    });
+    match &startup {
+        Err(e) => error!("{e:#}"),
+        Ok(()) if !failures.is_empty() => error!("{}", memlock::shard_failures(failures)),
+        Ok(()) => {}
+    }
+    startup
+}
+
+/// Raises the soft descriptor and locked-memory limits to their hard
+/// limits; a node is better off with either than without.
+fn raise_limits() {
+    match fd_limit::raise_nofile_limit() {
+        Ok(l) => info!(
+            soft = l.soft,
+            hard = l.hard,
+            was = l.soft_before,
+            "file descriptor limit"
+        ),
+        Err(e) => warn!(error = %e, "cannot read or raise the file descriptor limit"),
+    }
+    match memlock::raise_memlock_limit() {
+        Ok(l) => info!(
+            soft = l.soft,
+            hard = l.hard,
+            was = l.soft_before,
+            "locked memory limit (RLIMIT_MEMLOCK, bytes)"
+        ),
+        Err(e) => warn!(error = %e, "cannot read or raise the locked memory limit"),
+    }
 }
 
 /// Asks every shard to publish its metrics once per `PUBLISH_EVERY`, from
@@ -156,6 +201,7 @@ struct ShardInputs {
     observers: Vec<crate::metrics::ShardObserver>,
     reports: Sender<ShardReport>,
     discovery: Sender<DiscoveryMsg>,
+    limits: Arc<ConnLimits>,
 }
 
 fn spawn_shards(
@@ -176,6 +222,7 @@ fn spawn_shards(
             reports: inputs.reports.clone(),
             discovery: inputs.discovery.clone(),
             observer,
+            limits: inputs.limits.clone(),
         };
         shards.push(spawn_shard(
             id,
@@ -189,18 +236,20 @@ fn spawn_shards(
 }
 
 /// Stops accepting everywhere and waits for every shard's drain to end.
+/// Returns the shards that failed (could not start, or panicked) and why.
 fn drain_shards(
     fanout: &ShardFanout,
     shards: Vec<glommio::ExecutorJoinHandle<()>>,
     timeout: Duration,
     obs: &ObsHandle,
-) {
+) -> Vec<(usize, glommio::GlommioError<()>)> {
     info!(timeout_ms = timeout.as_millis() as u64, "draining");
     obs.draining();
     fanout.send(|| ShardMsg::Drain { timeout });
-    for handle in shards {
-        let _ = handle.join();
-    }
+    let joined = shards.into_iter().map(|handle| handle.join());
+    (joined.enumerate())
+        .filter_map(|(id, result)| Some((id, result.err()?)))
+        .collect()
 }
 
 fn start_discovery(
@@ -235,10 +284,18 @@ fn start_discovery(
         .context("cannot start the discovery thread")
 }
 
+/// What the sync thread takes over from start-up.
+struct SyncStart {
+    discovery: Sender<DiscoveryMsg>,
+    /// Plaintext listeners warned about at start, so a reload warns only
+    /// about ones it adds.
+    plaintext: PlaintextListeners,
+}
+
 fn start_sync(
     sync: ConfigSync,
     fanout: &ShardFanout,
-    discovery: Sender<DiscoveryMsg>,
+    start: SyncStart,
     spare: &[usize],
     obs: &ObsHandle,
 ) -> anyhow::Result<(cp_sync::sync::SyncHandle, JoinHandle<()>)> {
@@ -246,12 +303,17 @@ fn start_sync(
     let obs = obs.clone();
     let spare = spare.to_vec();
     let mut pinned = false;
+    let SyncStart {
+        discovery,
+        mut plaintext,
+    } = start;
     let publish = Box::new(move |snapshot: Arc<Snapshot>| {
         if !pinned {
             cpus::pin_current_thread_to(&spare);
             pinned = true;
         }
         warn_insecure_backends(&snapshot);
+        plaintext.check(&snapshot);
         let routes = Arc::new(RouteTable::compile(&snapshot));
         shards.send(|| ShardMsg::Routes(routes.clone()));
         obs.config_applied(&snapshot);
@@ -280,10 +342,14 @@ fn spawn_shard(
     channels: ShardChannels,
 ) -> anyhow::Result<glommio::ExecutorJoinHandle<()>> {
     let placement = cpu.map(Placement::Fixed).unwrap_or(Placement::Unbound);
+    let guard = StartGuard::new(id, channels.reports.clone());
     LocalExecutorBuilder::new(placement)
         .name(&format!("sluice-shard-{id}"))
         .io_memory(SHARD_IO_MEMORY)
-        .spawn(move || shard::run(id, settings, routes, channels))
+        .spawn(move || {
+            guard.started();
+            shard::run(id, settings, routes, channels)
+        })
         .map_err(|e| anyhow!("cannot start shard {id} (cpu {cpu:?}): {e}"))
 }
 
@@ -294,12 +360,13 @@ fn wait_bound(reports: &Receiver<ShardReport>, shards: usize, epoch: u64) -> any
         let report = reports
             .recv()
             .map_err(|_| anyhow!("a shard stopped before binding its listeners"))?;
-        let ShardReport::Bound {
-            epoch: bound,
-            errors: shard_errors,
-        } = report;
-        if bound == epoch {
-            errors.extend(shard_errors);
+        match report {
+            ShardReport::Bound {
+                epoch: bound,
+                errors: shard_errors,
+            } if bound == epoch => errors.extend(shard_errors),
+            ShardReport::Bound { .. } => {}
+            ShardReport::NotStarted { shard } => bail!("shard {shard} could not start"),
         }
     }
     errors.sort();

@@ -14,11 +14,14 @@
 mod admin;
 pub mod cli;
 mod config_source;
+mod conn_limits;
 mod cpus;
 mod discovery;
+mod exposure;
 mod fd_limit;
 mod gateway;
 pub mod logging;
+mod memlock;
 mod metrics;
 mod observability;
 mod otlp;

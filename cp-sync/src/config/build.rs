@@ -11,6 +11,7 @@ use serde_yaml_ng::Value;
 
 use super::document::{decode, split_tag, unknown_type_message};
 use super::errors::{DocPath, ErrorList};
+use super::limits::build_limits;
 use super::origins::{ListenerOrigin, Origins};
 use super::policies::build_produce_policies;
 use super::ports::PortRange;
@@ -213,11 +214,15 @@ fn build_listener(
             None => origin.policies_complete = false,
         }
     }
+    let limits = (raw.limits.as_ref())
+        .map(|limits| build_limits(limits, &at.key("limits"), errors))
+        .unwrap_or_default();
     let listener = Listener {
         name: raw.name,
         addresses: addresses.unwrap_or_default(),
         ports,
         policies,
+        limits,
     };
     Some((listener, origin))
 }

@@ -193,6 +193,13 @@ const FIELD_NAMES: &[&str] = &[
     "insecure_skip_verify",
     "tls_versions",
     "client_identity",
+    "limits",
+    "max_connections",
+    "max_connections_per_ip",
+    "max_connections_per_ip_overrides",
+    "first_frame_timeout_ms",
+    "frame_timeout_ms",
+    "idle_timeout_ms",
 ];
 
 /// Longer unknown keys get no "did you mean" suggestion.

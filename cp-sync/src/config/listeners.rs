@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::errors::{DocPath, ErrorList};
+use super::limits::check_limits;
 use super::origins::Origins;
 use super::ports::{ListenerPorts, PortRange};
 use super::schema::{
@@ -24,6 +25,7 @@ pub(crate) fn check_listeners(config: &Config, origins: &Origins, errors: &mut E
         check_addresses(listener, i, origins, errors);
         check_own_ports(listener, i, origins, errors);
         check_policies(listener, i, origins, &virtual_clusters, errors);
+        check_limits(&listener.limits, &origins.listener(i).key("limits"), errors);
     }
     let names = config.listeners.iter().map(|l| l.name.as_str());
     check_unique("name", names, |i| origins.listener(i).key("name"), errors);

@@ -11,6 +11,7 @@
 mod build;
 mod document;
 mod errors;
+mod limits;
 mod listeners;
 mod mapping;
 mod origins;
@@ -32,6 +33,10 @@ mod tests;
 pub use document::ConfigFormat;
 pub use errors::{ConfigError, ConfigErrors};
 pub(crate) use errors::{DocPath, ErrorList};
+pub use limits::{
+    ListenerLimits, DEFAULT_FIRST_FRAME_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS,
+    DEFAULT_IDLE_TIMEOUT_MS, MAX_TIMEOUT_MS,
+};
 pub use mapping::{broker_port, port_target, PortTarget};
 pub use parse::{load_config_file, parse_config_str};
 pub use policies::{Acks, ProduceLimits, ProducePolicy};

@@ -81,6 +81,7 @@ pub(super) struct RawListener {
     pub addresses: Option<Value>,
     pub ports: Vec<Value>,
     pub policies: Option<Vec<Value>>,
+    pub limits: Option<Value>,
 }
 
 /// A listener policy without its `type`.

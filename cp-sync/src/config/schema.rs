@@ -22,6 +22,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::ListenerLimits;
 use super::policies::ProducePolicy;
 use super::ports::{ListenerPorts, PortRange};
 
@@ -166,6 +167,10 @@ pub struct Listener {
     pub ports: Vec<PortRange>,
     #[serde(default)]
     pub policies: Vec<ListenerPolicy>,
+    /// Left out when every limit has its default, so a document without
+    /// `limits` reads back as it was written.
+    #[serde(default, skip_serializing_if = "ListenerLimits::is_default")]
+    pub limits: ListenerLimits,
 }
 
 pub(super) fn default_addresses() -> Vec<IpAddr> {

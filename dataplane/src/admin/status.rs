@@ -79,8 +79,20 @@ impl StatusBoard {
             "shards": shards,
             "listeners": listeners,
             "backends": backends,
+            "file_descriptors": file_descriptors(),
         })
     }
+}
+
+/// Read now, so each request sees the current count; null where the
+/// system would not say.
+fn file_descriptors() -> Value {
+    let limit = crate::fd_limit::nofile_limit().ok();
+    json!({
+        "open": crate::fd_limit::open_fds().ok(),
+        "soft_limit": limit.map(|l| l.soft),
+        "hard_limit": limit.map(|l| l.hard),
+    })
 }
 
 fn listeners_json(snapshot: &Snapshot) -> Vec<Value> {
@@ -196,5 +208,11 @@ listeners:
         assert_eq!(status["backends"][0]["brokers"]["2"], "[::1]:9093");
         assert_eq!(status["shards"][0]["epoch"], 4);
         assert_eq!(status["ready"], false);
+        let fds = &status["file_descriptors"];
+        assert!(fds["open"].as_u64().is_some_and(|n| n > 0), "{fds}");
+        assert!(
+            fds["soft_limit"].as_u64() <= fds["hard_limit"].as_u64(),
+            "{fds}"
+        );
     }
 }

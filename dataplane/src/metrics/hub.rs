@@ -94,6 +94,7 @@ impl MetricsHub {
             families.extend(render::shard_families(&self.totals()));
         }
         families.extend(render::ready_family(self.readiness.is_ready()));
+        families.extend(render::fd_families());
         families.extend(super::global::gather());
         families
     }

@@ -9,6 +9,7 @@ pub mod global;
 pub mod histogram;
 pub mod hub;
 pub mod labels;
+pub mod refusals;
 pub mod render;
 pub mod shard;
 pub mod snapshot;
@@ -16,6 +17,7 @@ pub mod snapshot;
 pub use global::{global, ConfigErrorCounter};
 pub use hub::{MetricsHub, ShardObserver};
 pub use labels::CloseLabels;
+pub use refusals::RefuseReason;
 pub use shard::{Meter, RouteNames, ShardMeter};
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::budget::budget_families;
 use super::histogram::{bounds_seconds, HistogramCounts};
 use super::labels::{api_label, rtt_class_label, BackendError, CloseReason, FrameReject, Side};
 use super::labels::{PolicyLimit, TlsFailure};
+use super::refusals::RefuseReason;
 use super::snapshot::Totals;
 
 fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
@@ -92,6 +93,7 @@ pub fn ready_family(ready: bool) -> Option<MetricFamily> {
 
 pub fn shard_families(totals: &Totals) -> Vec<MetricFamily> {
     let mut out = connection_families(totals);
+    out.extend(refused_connection_families(totals));
     out.extend(refusal_families(totals));
     out.extend(request_families(totals));
     out.extend(policy_families(totals));
@@ -151,6 +153,44 @@ fn connection_families(t: &Totals) -> Vec<MetricFamily> {
     .into_iter()
     .flatten()
     .collect()
+}
+
+fn refused_connection_families(t: &Totals) -> Option<MetricFamily> {
+    let mut refused = Vec::new();
+    for (name, c) in &t.listeners {
+        for reason in RefuseReason::ALL
+            .iter()
+            .filter(|r| c.refused[r.index()] > 0)
+        {
+            let pairs = [("listener", &**name), ("reason", reason.label())];
+            refused.push(counter(c.refused[reason.index()], &pairs));
+        }
+    }
+    family(
+        "sluice_connections_refused_total",
+        "Client connections closed right after accept, never served, by the limit they met.",
+        MetricType::COUNTER,
+        refused,
+    )
+}
+
+/// The process's file descriptors, read when scraped (never by a shard).
+pub fn fd_families() -> Vec<MetricFamily> {
+    let open = crate::fd_limit::open_fds().ok().map(|n| {
+        let help = "File descriptors the process has open (each client connection holds two).";
+        family(
+            "sluice_open_fds",
+            help,
+            MetricType::GAUGE,
+            vec![gauge(n as f64, &[])],
+        )
+    });
+    let max = crate::fd_limit::nofile_limit().ok().map(|limit| {
+        let help = "The process's soft RLIMIT_NOFILE: open_fds cannot go past it.";
+        let max = vec![gauge(limit.soft as f64, &[])];
+        family("sluice_max_fds", help, MetricType::GAUGE, max)
+    });
+    [open, max].into_iter().flatten().flatten().collect()
 }
 
 fn refusal_families(t: &Totals) -> Vec<MetricFamily> {

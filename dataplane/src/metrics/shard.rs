@@ -17,6 +17,7 @@ use super::histogram::CellHistogram;
 use super::hub::ShardObserver;
 use super::labels::{api_slot, rtt_class, BackendError, CloseLabels, CloseReason, PolicyLimit};
 use super::labels::{FrameReject, Side, TlsFailure, API_SLOTS, RTT_CLASSES};
+use super::refusals::RefuseReason;
 use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot};
 
 /// How often a shard publishes its snapshot (a tick thread asks for it).
@@ -46,6 +47,7 @@ pub struct ListenerMeter {
     accepted: Cell<u64>,
     active: Cell<u64>,
     closed: [Cell<u64>; CloseReason::COUNT],
+    refused: [Cell<u64>; RefuseReason::COUNT],
     tls_failures: [[Cell<u64>; TlsFailure::COUNT]; Side::COUNT],
     frames_rejected: [[Cell<u64>; FrameReject::COUNT]; Side::COUNT],
 }
@@ -57,6 +59,7 @@ impl ListenerMeter {
             accepted: Cell::new(0),
             active: Cell::new(0),
             closed: cells(),
+            refused: cells(),
             tls_failures: std::array::from_fn(|_| cells()),
             frames_rejected: std::array::from_fn(|_| cells()),
         }
@@ -78,6 +81,7 @@ impl ListenerMeter {
             accepted: self.accepted.get(),
             active: self.active.get(),
             closed: read(&self.closed),
+            refused: read(&self.refused),
             tls_failures: std::array::from_fn(|i| read(&self.tls_failures[i])),
             frames_rejected: std::array::from_fn(|i| read(&self.frames_rejected[i])),
         }
@@ -277,6 +281,14 @@ impl ShardMeter {
         bump(&meter.active);
         bump(&self.active);
         ConnMeter(Some(meter))
+    }
+
+    /// A connection was closed right after accept, never served; it is
+    /// not counted as accepted.
+    pub fn connection_refused(&self, listener: &str, reason: RefuseReason) {
+        if self.enabled {
+            bump(&self.listener(listener).refused[reason.index()]);
+        }
     }
 
     pub fn connection_closed(&self, conn: &ConnMeter, outcome: CloseLabels) {

@@ -13,6 +13,7 @@ use super::labels::RTT_CLASSES;
 use super::labels::{
     BackendError, CloseReason, FrameReject, PolicyLimit, Side, TlsFailure, API_SLOTS,
 };
+use super::refusals::RefuseReason;
 
 /// The labels of a route counter set: which listener, virtual cluster and
 /// backend a connection was routed through. Resolved once per connection.
@@ -29,6 +30,8 @@ pub struct ListenerCounts {
     pub accepted: u64,
     pub active: u64,
     pub closed: [u64; CloseReason::COUNT],
+    /// Refused right after accept, by `RefuseReason`.
+    pub refused: [u64; RefuseReason::COUNT],
     pub tls_failures: [[u64; TlsFailure::COUNT]; Side::COUNT],
     pub frames_rejected: [[u64; FrameReject::COUNT]; Side::COUNT],
 }
@@ -39,6 +42,7 @@ impl Default for ListenerCounts {
             accepted: 0,
             active: 0,
             closed: [0; CloseReason::COUNT],
+            refused: [0; RefuseReason::COUNT],
             tls_failures: [[0; TlsFailure::COUNT]; Side::COUNT],
             frames_rejected: [[0; FrameReject::COUNT]; Side::COUNT],
         }
@@ -50,6 +54,7 @@ impl ListenerCounts {
         self.accepted += other.accepted;
         self.active += other.active;
         add_all(&mut self.closed, &other.closed);
+        add_all(&mut self.refused, &other.refused);
         for side in 0..Side::COUNT {
             add_all(&mut self.tls_failures[side], &other.tls_failures[side]);
             add_all(

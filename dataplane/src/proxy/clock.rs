@@ -19,12 +19,16 @@ pub struct ClientTimeouts {
     pub idle: Option<Duration>,
 }
 
+/// The defaults of a listener's `limits`.
 impl Default for ClientTimeouts {
     fn default() -> Self {
+        use cp_sync::config::{
+            DEFAULT_FIRST_FRAME_TIMEOUT_MS, DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS,
+        };
         ClientTimeouts {
-            first_frame: Some(Duration::from_secs(10)),
-            frame: Some(Duration::from_secs(30)),
-            idle: Some(Duration::from_secs(600)),
+            first_frame: Some(Duration::from_millis(DEFAULT_FIRST_FRAME_TIMEOUT_MS)),
+            frame: Some(Duration::from_millis(DEFAULT_FRAME_TIMEOUT_MS)),
+            idle: Some(Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS)),
         }
     }
 }

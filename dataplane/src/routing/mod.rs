@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use cp_sync::config::{
-    broker_port, port_target, BackendCluster, Config, HostMapping, Listener, ListenerPorts,
-    PortMapping, PrincipalSource, SniMapping, VirtualAuthentication,
+    broker_port, port_target, BackendCluster, Config, HostMapping, Listener, ListenerLimits,
+    ListenerPorts, PortMapping, PrincipalSource, SniMapping, VirtualAuthentication,
 };
 use cp_sync::Snapshot;
 use sluice_wire::rewrite::BrokerAddressMap;
@@ -62,8 +62,12 @@ pub enum Mapping {
 /// Everything a connection on one listener needs, resolved once per epoch.
 #[derive(Debug)]
 pub struct ListenerRoute {
-    /// The listener as configured: any change to it closes its connections.
+    /// The listener as configured, without its `limits`: any change to it
+    /// closes its connections.
     config: Listener,
+    /// Kept apart from `config` so that changing them closes nothing: new
+    /// limits apply to connections accepted from then on.
+    pub limits: ListenerLimits,
     pub listener: String,
     pub addresses: Vec<IpAddr>,
     pub ports: ListenerPorts,
@@ -253,8 +257,11 @@ fn compile_listener(snapshot: &Snapshot, listener: &Listener) -> Option<Listener
         }),
         None => None,
     };
+    let mut config = listener.clone();
+    let limits = std::mem::take(&mut config.limits);
     Some(ListenerRoute {
-        config: listener.clone(),
+        config,
+        limits,
         listener: listener.name.clone(),
         addresses: listener.addresses.clone(),
         ports: listener.listener_ports(),
@@ -283,3 +290,6 @@ fn cluster_route(snapshot: &Snapshot, virtual_cluster: &str) -> Option<ClusterRo
         backend_config: backend_config.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
+
+use cp_sync::config::ListenerLimits;
 
 use futures_lite::{future, FutureExt};
 use glommio::net::TcpStream;
@@ -17,7 +20,8 @@ use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
 use crate::policy::ClusterPolicies;
 use crate::proxy::{
-    frame_limits, run_pumps, Chain, ConnClock, ConnEnv, ConnError, ConnStats, Expiry, PolicySource,
+    frame_limits, run_pumps, Chain, ClientTimeouts, ConnClock, ConnEnv, ConnError, ConnStats,
+    Expiry, PolicySource,
 };
 use crate::routing::ConnRoute;
 use sluice_runtime::{FrameReader, ReadHooks};
@@ -118,7 +122,8 @@ async fn connection(
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
     let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
-    let clock = Rc::new(ConnClock::new(accepted_at, ctx.settings.client_timeouts));
+    let timeouts = client_timeouts(&route.listener.limits);
+    let clock = Rc::new(ConnClock::new(accepted_at, timeouts));
     let closed = ctx.register(serial, route.clone(), clock.clone());
     let served = serve_routed(ctx, client, &route, stats, &clock);
     let ordered = async {
@@ -201,6 +206,16 @@ async fn serve_routed(
         meter: &meter,
     };
     run_pumps(&env, requests_in, client_tx, backend_rx, backend_tx).await
+}
+
+/// A listener's client timeouts; 0 turns one off.
+fn client_timeouts(limits: &ListenerLimits) -> ClientTimeouts {
+    let limit = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
+    ClientTimeouts {
+        first_frame: limit(limits.first_frame_timeout_ms),
+        frame: limit(limits.frame_timeout_ms),
+        idle: limit(limits.idle_timeout_ms),
+    }
 }
 
 /// The first request's header, read before anything is opened for it.

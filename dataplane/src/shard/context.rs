@@ -15,7 +15,7 @@ use rustls::{ClientConfig, ServerConfig};
 
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{ShardMeter, ShardObserver};
-use crate::proxy::{ClientTimeouts, ConnClock, Expiry, PumpLimits, ShardConns};
+use crate::proxy::{ConnClock, Expiry, PumpLimits, ShardConns};
 use crate::routing::{ConnRoute, ListenerRoute, RouteTable};
 use crate::topology::{BackendTopology, Endpoint};
 
@@ -40,8 +40,6 @@ pub struct ShardSettings {
     pub frame_budget: usize,
     /// Added to the wait a client allowed the broker.
     pub request_margin: Duration,
-    /// Client timeouts of listeners that do not set their own.
-    pub client_timeouts: ClientTimeouts,
 }
 
 impl ShardSettings {

@@ -1,26 +1,26 @@
 //! The listening sockets of one shard. Every shard binds every listener
 //! address with SO_REUSEPORT, so the kernel spreads connections over shards
-//! and a connection never has to move.
+//! and a connection never has to move. Each accepted connection passes the
+//! connection limits (`limits`) before it is served.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
 use std::rc::Rc;
-use std::time::Duration;
+use std::sync::Arc;
 
-use glommio::net::TcpListener;
+use glommio::net::{TcpListener, TcpStream};
 use glommio::{spawn_local, Task};
 use socket2::{Domain, Protocol, Socket, Type};
 use tracing::{debug, warn};
 
 use super::connection::{self, Accepted};
+use super::limits::{AcceptGate, FdReserve};
 use super::ShardContext;
+use crate::conn_limits::{ConnLimits, Permit};
 use crate::routing::RouteTable;
 
 const BACKLOG: i32 = 1024;
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop
-/// does not spin while the condition lasts.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 struct Bound {
     listener: Rc<str>,
@@ -29,12 +29,23 @@ struct Bound {
     _accept: Task<()>,
 }
 
-#[derive(Default)]
 pub struct BoundListeners {
     bound: HashMap<SocketAddr, Bound>,
+    limits: Arc<ConnLimits>,
+    reserve: Rc<FdReserve>,
 }
 
 impl BoundListeners {
+    pub fn new(limits: Arc<ConnLimits>) -> BoundListeners {
+        let reserve = Rc::new(FdReserve::default());
+        reserve.refill();
+        BoundListeners {
+            bound: HashMap::new(),
+            limits,
+            reserve,
+        }
+    }
+
     /// Binds what the routes want and unbinds what they no longer want.
     /// Returns one message per address that could not be bound.
     pub fn sync(&mut self, ctx: &Rc<ShardContext>, routes: &RouteTable) -> Vec<String> {
@@ -47,9 +58,10 @@ impl BoundListeners {
                 continue;
             }
             match bind(addr) {
-                Ok(socket) => {
+                Ok((socket, fd)) => {
                     let listener: Rc<str> = Rc::from(name);
-                    let task = spawn_local(accept_loop(ctx.clone(), listener.clone(), socket));
+                    let gate = AcceptGate::new(listener.clone(), &self.limits, &self.reserve, fd);
+                    let task = spawn_local(accept_loop(ctx.clone(), gate, socket));
                     self.bound.insert(
                         addr,
                         Bound {
@@ -70,7 +82,8 @@ impl BoundListeners {
     }
 }
 
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// The listener, and its descriptor for the accept loop's own use.
+fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, RawFd)> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
@@ -79,18 +92,24 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     }
     socket.bind(&addr.into())?;
     socket.listen(BACKLOG)?;
+    let fd = socket.as_raw_fd();
     // SAFETY: the descriptor is a freshly bound, listening TCP socket whose
     // ownership moves into the glommio listener.
-    Ok(unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) })
+    Ok((
+        unsafe { TcpListener::from_raw_fd(socket.into_raw_fd()) },
+        fd,
+    ))
 }
 
-async fn accept_loop(ctx: Rc<ShardContext>, listener: Rc<str>, socket: TcpListener) {
+async fn accept_loop(ctx: Rc<ShardContext>, mut gate: AcceptGate, socket: TcpListener) {
+    let listener = gate.listener.clone();
     loop {
         let stream = match socket.accept().await {
             Ok(stream) => stream,
             Err(e) => {
-                warn!(shard = ctx.id, listener = %listener, error = %e, "accept failed");
-                glommio::timer::sleep(ACCEPT_ERROR_PAUSE).await;
+                // Paused so the loop does not spin while the cause lasts.
+                let pause = gate.accept_failed(&ctx, &e);
+                glommio::timer::sleep(pause).await;
                 continue;
             }
         };
@@ -102,11 +121,27 @@ async fn accept_loop(ctx: Rc<ShardContext>, listener: Rc<str>, socket: TcpListen
                 continue;
             }
         };
+        // Refused: dropping the stream closes it here and now.
+        let Some(permit) = gate.admit(&ctx, peer) else {
+            continue;
+        };
         let accepted = Accepted {
             listener: listener.clone(),
             local,
             peer,
         };
-        spawn_local(connection::serve(ctx.clone(), accepted, stream)).detach();
+        spawn_local(serve_counted(ctx.clone(), accepted, stream, permit)).detach();
     }
+}
+
+/// Serves a connection that holds its place in the connection counts until
+/// it ends, however it ends (a panic included: `serve` contains it).
+async fn serve_counted(
+    ctx: Rc<ShardContext>,
+    accepted: Accepted,
+    stream: TcpStream,
+    permit: Permit,
+) {
+    connection::serve(ctx, accepted, stream).await;
+    drop(permit);
 }

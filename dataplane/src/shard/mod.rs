@@ -4,6 +4,7 @@
 mod accept;
 mod connection;
 mod context;
+mod limits;
 mod listeners;
 mod mailbox;
 mod sweep;
@@ -20,6 +21,7 @@ pub use context::{CloseOrder, ShardContext, ShardSettings};
 use listeners::BoundListeners;
 pub use mailbox::{mailbox, Inbox, Mailbox};
 
+use crate::conn_limits::ConnLimits;
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{RouteNames, ShardObserver};
 use crate::routing::RouteTable;
@@ -46,6 +48,39 @@ pub enum ShardMsg {
 pub enum ShardReport {
     /// Listeners for a configuration epoch were bound (or failed to bind).
     Bound { epoch: u64, errors: Vec<String> },
+    /// The shard's executor could not be created (its thread says why
+    /// when joined), so it will never report `Bound`.
+    NotStarted { shard: usize },
+}
+
+/// Moved into a shard's start closure: if the closure is dropped without
+/// being called, the executor never started, and the guard reports it so
+/// start-up does not wait for that shard.
+pub struct StartGuard {
+    shard: usize,
+    reports: Option<Sender<ShardReport>>,
+}
+
+impl StartGuard {
+    pub fn new(shard: usize, reports: Sender<ShardReport>) -> StartGuard {
+        StartGuard {
+            shard,
+            reports: Some(reports),
+        }
+    }
+
+    /// The executor runs: nothing to report.
+    pub fn started(mut self) {
+        self.reports = None;
+    }
+}
+
+impl Drop for StartGuard {
+    fn drop(&mut self) {
+        if let Some(reports) = self.reports.take() {
+            let _ = reports.send(ShardReport::NotStarted { shard: self.shard });
+        }
+    }
 }
 
 pub struct ShardChannels {
@@ -53,6 +88,8 @@ pub struct ShardChannels {
     pub reports: Sender<ShardReport>,
     pub discovery: Sender<DiscoveryMsg>,
     pub observer: ShardObserver,
+    /// Connection counts every shard shares (touched per accept and close).
+    pub limits: Arc<ConnLimits>,
 }
 
 pub async fn run(
@@ -69,7 +106,7 @@ pub async fn run(
         channels.observer,
     ));
     glommio::spawn_local(sweep::sweep(ctx.clone())).detach();
-    let mut listeners = BoundListeners::default();
+    let mut listeners = BoundListeners::new(channels.limits.clone());
     apply_routes(&ctx, &mut listeners, routes, &channels.reports);
     let (inbox, mut waiter) = channels.inbox.open();
     let timeout = loop {

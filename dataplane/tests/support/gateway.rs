@@ -88,6 +88,18 @@ impl Gateway {
 
     /// As [`Gateway::spawn`], with extra environment variables.
     pub fn spawn_env(config: &str, port: u16, args: &[&str], env: &[(&str, &str)]) -> Gateway {
+        Gateway::spawn_prepared(config, port, args, env, |_| {})
+    }
+
+    /// As [`Gateway::spawn_env`], with `prepare` given the command last
+    /// (e.g. to set resource limits in a `pre_exec` hook).
+    pub fn spawn_prepared(
+        config: &str,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&mut Command),
+    ) -> Gateway {
         let admin_flag = args.iter().position(|a| *a == "--admin-listen");
         let admin = admin_flag
             .and_then(|i| args.get(i + 1))
@@ -114,6 +126,7 @@ impl Gateway {
             .env("NO_COLOR", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null());
+        prepare(&mut command);
         Gateway {
             process: LoggedChild::spawn("sluice", &mut command, &log_path),
             _dir: dir,

@@ -1,6 +1,7 @@
 //! Unit tests for the config module, with shared fixtures.
 
 mod error_tests;
+mod limits_tests;
 mod mapping_tests;
 mod multi_error_tests;
 mod parse_tests;

@@ -84,6 +84,7 @@ fn validate_reports_code_built_configs_in_schema_order() {
             addresses: vec![],
             ports: vec![PortRange::new(10, 5)],
             policies: vec![],
+            limits: Default::default(),
         }],
     };
     let errors = validate(&config).expect_err("invalid");

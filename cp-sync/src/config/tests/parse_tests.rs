@@ -64,12 +64,14 @@ fn full_config() -> Config {
                 addresses: vec![ip("0.0.0.0")],
                 ports: vec![PortRange::single(19092), PortRange::new(19093, 19096)],
                 policies: vec![forward("team-a", "127.0.0.1", BootstrapPort::AtStart, 0)],
+                limits: Default::default(),
             },
             Listener {
                 name: "loopback-v6".to_owned(),
                 addresses: vec![ip("::1"), ip("127.0.0.1")],
                 ports: vec![PortRange::new(29092, 29094)],
                 policies: vec![forward("team-b", "localhost", BootstrapPort::None, 1)],
+                limits: Default::default(),
             },
         ],
     }

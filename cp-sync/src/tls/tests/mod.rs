@@ -215,6 +215,7 @@ fn listener(i: usize, tls: TlsServer) -> Listener {
                 min_broker_id: 0,
             })),
         ],
+        limits: Default::default(),
     }
 }
 
