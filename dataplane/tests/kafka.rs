@@ -87,6 +87,10 @@ fn main() {
             drain::sigterm_under_load_fails_no_request,
         ),
         (
+            "idle_connections_are_closed",
+            deadlines::idle_connections_are_closed,
+        ),
+        (
             "brokers_without_a_port_are_reported",
             lifecycle::brokers_without_a_port_are_reported,
         ),

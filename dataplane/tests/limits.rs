@@ -1,7 +1,8 @@
-//! Connection limits, file descriptor exhaustion and start-up checks, on
-//! the real `sluice` binary. No Kafka: a listener accepts before any
-//! backend is dialled, and clients here never send a request, so the
-//! backend address is never connected to by a client connection.
+//! Connection limits, client timeouts, file descriptor exhaustion and
+//! start-up checks, on the real `sluice` binary. No Kafka: a listener
+//! accepts before any backend is dialled, and clients here never complete
+//! a request, so the backend address is never connected to by a client
+//! connection.
 
 #[path = "limits/connections.rs"]
 mod connections;
@@ -12,6 +13,8 @@ mod reload;
 #[path = "limits/startup.rs"]
 mod startup;
 mod support;
+#[path = "limits/timeouts.rs"]
+mod timeouts;
 
 use std::io::{ErrorKind, Read};
 use std::net::{IpAddr, SocketAddr, TcpStream};

@@ -103,3 +103,24 @@ pub fn unanswered_requests_are_released_at_their_deadline(env: &Env) {
     assert!(line.contains("side=\"backend\""), "{line}");
     assert!(line.contains("requests=1"), "{line}");
 }
+
+/// A connection with nothing in flight for the listener's
+/// `idle_timeout_ms` is closed, like the broker's `connections.max.idle.ms`.
+pub fn idle_connections_are_closed(env: &Env) {
+    let first = sluice_test_support::ports::free_port_block(5);
+    let mut config = crate::support::gateway::port_mapping_config(
+        &env.cluster.bootstrap,
+        first,
+        5,
+        NODE_ID_BASE,
+    );
+    config.push_str("    limits: { idle_timeout_ms: 2000 }\n");
+    let gw = Gateway::start(&config, first, &["--shards", "1", "--no-pin"]);
+    let mut conn = RawConn::connect(&gw.bootstrap());
+    crate::bad_input::round_trip_works(&mut conn);
+    let local = conn.stream.local_addr().expect("local addr");
+    let peer = format!("peer={local} ");
+    let line = gw.wait_log_line(&["connection closed", peer.as_str()], WAIT);
+    assert!(line.contains("reason_code=\"idle_timeout\""), "{line}");
+    assert!(conn.closed_by_peer(), "idle connection left open");
+}
