@@ -92,9 +92,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
         limits: ConnLimits::new(opts.limits.clone()),
     };
     let shards = spawn_shards(&plan, shard_inputs, &opts.settings, routes)?;
-    let ticker = (opts.settings.metrics)
-        .then(|| PublishTicker::start(&fanout, &spare))
-        .transpose()?;
+    let ticker = ShardTicker::start(&fanout, &spare)?;
     let startup = wait_bound(&report_rx, plan.len(), snapshot.epoch);
     // Only start-up waits for these; later reports would pile up unread in
     // the unbounded channel (shards log their bind errors themselves).
@@ -111,9 +109,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<()> {
     }
     let failures = drain_shards(&fanout, shards, opts.drain_timeout, &obs);
     let startup = with_shard_failures(startup, &failures);
-    if let Some(ticker) = ticker {
-        ticker.stop();
-    }
+    ticker.stop();
     sync_handle.stop();
     let _ = discovery_tx.try_send(DiscoveryMsg::Stop);
     let _ = sync_thread.join();
@@ -165,28 +161,29 @@ fn raise_limits() {
     }
 }
 
-/// Asks every shard to publish its metrics once per `PUBLISH_EVERY`, from
-/// a thread of its own: shards keep no timer (see `shard::mailbox`).
-struct PublishTicker {
+/// Sends every shard a tick once per `PUBLISH_EVERY`, from a thread of its
+/// own: on it a shard expires its connections' deadlines and publishes its
+/// metrics. Shards keep no timer (see `shard::mailbox`).
+struct ShardTicker {
     stop: Sender<()>,
     thread: JoinHandle<()>,
 }
 
-impl PublishTicker {
-    fn start(fanout: &ShardFanout, spare: &[usize]) -> anyhow::Result<PublishTicker> {
+impl ShardTicker {
+    fn start(fanout: &ShardFanout, spare: &[usize]) -> anyhow::Result<ShardTicker> {
         let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
         let shards = fanout.clone();
         let spare = spare.to_vec();
         let thread = std::thread::Builder::new()
-            .name("sluice-metrics-tick".into())
+            .name("sluice-tick".into())
             .spawn(move || {
                 cpus::pin_current_thread_to(&spare);
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(PUBLISH_EVERY) {
-                    shards.send(|| ShardMsg::Publish);
+                    shards.send(|| ShardMsg::Tick);
                 }
             })
-            .context("cannot start the metrics tick thread")?;
-        Ok(PublishTicker { stop, thread })
+            .context("cannot start the tick thread")?;
+        Ok(ShardTicker { stop, thread })
     }
 
     fn stop(self) {

@@ -103,12 +103,20 @@ fn main() {
             observability::readiness_drops_while_draining,
         ),
         (
+            "observability_not_ready_until_a_backend_broker_is_known",
+            observability::not_ready_until_a_backend_broker_is_known,
+        ),
+        (
             "large_fetch_responses_pass_while_arriving",
             streaming::large_fetch_responses_pass_while_arriving,
         ),
         (
             "produce_policies_refuse_with_policy_violation",
             policies::produce_policies_refuse_with_policy_violation,
+        ),
+        (
+            "a_hung_brokers_clients_are_released_at_their_deadline",
+            deadlines::a_hung_brokers_clients_are_released_at_their_deadline,
         ),
         (
             "broker_failure_loses_no_acknowledged_record",

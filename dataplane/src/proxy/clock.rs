@@ -1,6 +1,6 @@
 //! What can expire on a connection, kept in plain cells that the pumps
-//! update as they go and the shard's sweep reads about once a second: no
-//! timer per request, none per connection.
+//! update as they go and the shard reads on its tick, about once a second:
+//! no timer per request, none per connection.
 
 use std::cell::Cell;
 use std::rc::Rc;

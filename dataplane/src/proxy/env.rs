@@ -24,7 +24,7 @@ use crate::policy::ClusterPolicies;
 pub struct ShardConns {
     inflight: Cell<usize>,
     memo: RefCell<ResponseMemo>,
-    /// The shard's coarse time, ticked by its sweep.
+    /// The shard's coarse time, read at each accept and each tick.
     pub clock: Rc<CoarseClock>,
     /// Bytes of client frames the shard may hold at once.
     pub budget: Rc<ByteBudget>,

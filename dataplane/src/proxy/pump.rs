@@ -82,25 +82,8 @@ where
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let entry = match route_request(&header, body, policies.current(env.policies), meter)? {
-            Route::Untracked => None,
-            Route::Tracked(wait) => {
-                let now = env.shard.clock.now();
-                let deadline = env
-                    .clock
-                    .request_sent(now, wait + env.limits.request_margin);
-                let sent = meter.now();
-                Some(InFlight::Backend {
-                    header,
-                    sent,
-                    deadline,
-                })
-            }
-            Route::Local(answer) => {
-                env.clock.local_answer_queued();
-                Some(InFlight::Local(header.api_key, answer))
-            }
-        };
+        let route = route_request(&header, body, policies.current(env.policies), meter)?;
+        let entry = in_flight_entry(env, header, route);
         if let Some(entry) = entry {
             let tracked = matches!(entry, InFlight::Backend { .. });
             // A full FIFO waits for responses, which need the batched
@@ -129,6 +112,30 @@ where
             correlation_id = header.correlation_id,
             "request forwarded"
         );
+    }
+}
+
+/// What the in-flight FIFO keeps for a routed request, if anything: a
+/// request for the broker gets its deadline here.
+fn in_flight_entry(env: &ConnEnv<'_>, header: RequestHeader, route: Route) -> Option<InFlight> {
+    match route {
+        Route::Untracked => None,
+        Route::Tracked(wait) => {
+            let now = env.shard.clock.now();
+            let deadline = env
+                .clock
+                .request_sent(now, wait + env.limits.request_margin);
+            let sent = env.meter.now();
+            Some(InFlight::Backend {
+                header,
+                sent,
+                deadline,
+            })
+        }
+        Route::Local(answer) => {
+            env.clock.local_answer_queued();
+            Some(InFlight::Local(header.api_key, answer))
+        }
     }
 }
 

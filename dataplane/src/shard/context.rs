@@ -71,8 +71,6 @@ pub struct ShardContext {
     open: RefCell<HashMap<u64, OpenConn>>,
     /// While draining: connections found resting, with their activity then.
     drain_seen: RefCell<HashMap<u64, u64>>,
-    /// Wakes the sweep when the first connection opens.
-    sweep_wake: (LocalSender<()>, RefCell<Option<LocalReceiver<()>>>),
 }
 
 /// An open connection as the shard sees it: what it depends on, its
@@ -130,10 +128,6 @@ impl ShardContext {
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
             drain_seen: RefCell::new(HashMap::new()),
-            sweep_wake: {
-                let (tx, rx) = local_channel::new_bounded(1);
-                (tx, RefCell::new(Some(rx)))
-            },
         }
     }
 
@@ -160,11 +154,7 @@ impl ShardContext {
         clock: Rc<ConnClock>,
     ) -> LocalReceiver<CloseOrder> {
         let (close, closed) = local_channel::new_bounded(1);
-        let mut open = self.open.borrow_mut();
-        if open.is_empty() {
-            let _ = self.sweep_wake.0.try_send(());
-        }
-        open.insert(
+        self.open.borrow_mut().insert(
             serial,
             OpenConn {
                 route,
@@ -173,11 +163,6 @@ impl ShardContext {
             },
         );
         closed
-    }
-
-    /// The sweep's wake-up: taken once, by the sweep.
-    pub fn take_sweep_wake(&self) -> Option<LocalReceiver<()>> {
-        self.sweep_wake.1.borrow_mut().take()
     }
 
     pub fn open_connections(&self) -> usize {

@@ -88,9 +88,9 @@ mod tests {
         let (mailbox, mut inbox) = mailbox().unwrap();
         // Far more sends than the socket buffer holds: none blocks.
         for _ in 0..1_000_000 {
-            mailbox.send(ShardMsg::Publish);
+            mailbox.send(ShardMsg::Tick);
         }
         assert!(inbox.drain_wakes() > 0);
-        assert!(matches!(inbox.messages.try_recv(), Ok(ShardMsg::Publish)));
+        assert!(matches!(inbox.messages.try_recv(), Ok(ShardMsg::Tick)));
     }
 }

@@ -7,7 +7,6 @@ mod context;
 mod limits;
 mod listeners;
 mod mailbox;
-mod sweep;
 mod upstream;
 
 use std::rc::Rc;
@@ -40,8 +39,9 @@ pub enum ShardMsg {
     Drain {
         timeout: Duration,
     },
-    /// Publish the metrics counted so far (sent about once a second).
-    Publish,
+    /// About once a second: close the connections whose clocks ran out,
+    /// and publish the metrics counted so far.
+    Tick,
 }
 
 #[derive(Debug)]
@@ -105,7 +105,6 @@ pub async fn run(
         channels.discovery,
         channels.observer,
     ));
-    glommio::spawn_local(sweep::sweep(ctx.clone())).detach();
     let mut listeners = BoundListeners::new(channels.limits.clone());
     apply_routes(&ctx, &mut listeners, routes, &channels.reports);
     let (inbox, mut waiter) = channels.inbox.open();
@@ -133,7 +132,10 @@ fn process_inbox(
             Ok(ShardMsg::Routes(routes)) => apply_routes(ctx, listeners, routes, reports),
             Ok(ShardMsg::Topology(topology)) => ctx.set_topology(topology),
             Ok(ShardMsg::Drain { timeout }) => return Some(timeout),
-            Ok(ShardMsg::Publish) => ctx.meter.publish(),
+            Ok(ShardMsg::Tick) => {
+                ctx.expire(ctx.conns.clock.tick());
+                ctx.meter.publish();
+            }
             Err(TryRecvError::Empty) => return None,
             // The gateway is gone: nothing will ever ask to drain.
             Err(TryRecvError::Disconnected) => return Some(Duration::ZERO),

@@ -124,3 +124,38 @@ pub fn idle_connections_are_closed(env: &Env) {
     assert!(line.contains("reason_code=\"idle_timeout\""), "{line}");
     assert!(conn.closed_by_peer(), "idle connection left open");
 }
+
+/// A hung broker (SIGSTOP) answers nothing: its clients are released at
+/// their request's deadline, not when the broker wakes up.
+pub fn a_hung_brokers_clients_are_released_at_their_deadline(env: &Env) {
+    let topic = "hung-broker";
+    create_topic(&env.gateway.bootstrap(), topic);
+    let gw = Gateway::start_port_mapping(
+        &env.cluster.bootstrap,
+        3,
+        NODE_ID_BASE,
+        &[
+            "--shards",
+            "1",
+            "--no-pin",
+            "--request-timeout-margin-ms",
+            "1000",
+        ],
+    );
+    let port = leader_port(&gw, topic);
+    let node = port - i32::from(gw.port) - 1 + NODE_ID_BASE;
+    let mut conn = RawConn::connect(&format!("127.0.0.1:{port}"));
+    crate::bad_input::round_trip_works(&mut conn);
+    let local = conn.stream.local_addr().expect("local addr");
+    env.cluster.signal_node(node, "-STOP");
+    let request = crate::support::produce::produce_request(topic, "held", 1).with_timeout_ms(1_000);
+    conn.send(ApiKey::Produce, 9, &request);
+    let peer = format!("peer={local} ");
+    let line = gw.wait_log_line(&["connection closed", peer.as_str()], WAIT);
+    env.cluster.signal_node(node, "-CONT");
+    assert!(line.contains("reason_code=\"upstream_timeout\""), "{line}");
+    assert!(
+        conn.closed_by_peer(),
+        "client left waiting for a hung broker"
+    );
+}

@@ -161,5 +161,28 @@ pub fn broker_stop_during_run(env: &Env) {
         lost.is_empty(),
         "acknowledged records lost (first ten): {lost:?}"
     );
+    // Restarted, the broker carries traffic through its port again: sluice
+    // refreshes its metadata when a connection meets a broker it has no
+    // address for, instead of waiting for the next interval.
     env.cluster.start_node(victim);
+    let port = env.gateway.port + 1 + (victim - NODE_ID_BASE) as u16;
+    wait::until(
+        "the restarted broker to answer through sluice",
+        Duration::from_secs(120),
+        || api_versions_answered(port).then_some(()),
+    );
+}
+
+/// One ApiVersions v0 round trip through `port`.
+fn api_versions_answered(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = [0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 7, 0xff, 0xff];
+    let mut prefix = [0u8; 8];
+    conn.write_all(&request).is_ok()
+        && conn.read_exact(&mut prefix).is_ok()
+        && prefix[4..] == [0, 0, 0, 7]
 }

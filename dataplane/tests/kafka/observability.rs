@@ -262,3 +262,37 @@ pub fn readiness_drops_while_draining(env: &Env) {
         "admin listener still answers after exit"
     );
 }
+
+/// With no broker of its backend known, a node is not ready; once a
+/// broker is known (here: the configuration is pointed at a running
+/// cluster), it is, and it serves.
+pub fn not_ready_until_a_backend_broker_is_known(env: &Env) {
+    let admin = ports::free_addr();
+    let first = ports::free_port_block(5);
+    let down = crate::support::gateway::port_mapping_config("127.0.0.1:1", first, 5, NODE_ID_BASE);
+    let args = [
+        "--shards",
+        "1",
+        "--no-pin",
+        "--admin-listen",
+        admin.as_str(),
+    ];
+    let gw = Gateway::start(&down, first, &args);
+    gw.wait_log("backend metadata refresh failed", WAIT);
+    assert_eq!(readiness(&gw), Some(503));
+    let (_, body) = get(gw.admin(), "/status").expect("status");
+    assert!(body.contains("backend kafka: unreachable"), "{body}");
+    let up = crate::support::gateway::port_mapping_config(
+        &env.cluster.bootstrap,
+        first,
+        5,
+        NODE_ID_BASE,
+    );
+    std::fs::write(&gw.config_path, up).expect("write config");
+    gw.signal("-HUP");
+    wait::until("readiness once a broker is known", WAIT, || {
+        (readiness(&gw) == Some(200)).then_some(())
+    });
+    let mut conn = RawConn::connect(&gw.bootstrap());
+    crate::bad_input::round_trip_works(&mut conn);
+}

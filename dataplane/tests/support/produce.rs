@@ -60,7 +60,7 @@ fn batch(value: &str) -> Bytes {
     out.freeze()
 }
 
-fn produce_request(topic: &str, value: &str, acks: i16) -> ProduceRequest {
+pub fn produce_request(topic: &str, value: &str, acks: i16) -> ProduceRequest {
     let partition = PartitionProduceData::default()
         .with_index(0)
         .with_records(Some(batch(value)));

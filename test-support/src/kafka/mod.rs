@@ -90,6 +90,22 @@ impl KafkaCluster {
         assert!(status.success(), "stopping node {node} failed");
     }
 
+    /// Sends `signal` (e.g. `-STOP`, `-CONT`) to node `node`'s JVM.
+    pub fn signal_node(&self, node: i32, signal: &str) {
+        let pidfile = self
+            .dir
+            .path()
+            .join(format!("node-{node}"))
+            .join("kafka.pid");
+        let pid = std::fs::read_to_string(&pidfile)
+            .unwrap_or_else(|e| panic!("read {}: {e}", pidfile.display()));
+        let status = Command::new("kill")
+            .args([signal, pid.trim()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} node {node} failed");
+    }
+
     pub fn start_node(&self, node: i32) {
         let status = Command::new(script())
             .args(["start-node", "--dir"])
