@@ -14,6 +14,7 @@ use kafka_protocol::protocol::{Encodable, StrBytes};
 use crate::clients::create_topic;
 use crate::lifecycle::leader_port;
 use crate::support::gateway::Gateway;
+use crate::support::http::scrape;
 use crate::support::raw::RawConn;
 use crate::Env;
 use sluice_test_support::kafka::NODE_ID_BASE;
@@ -58,18 +59,17 @@ fn open_fds(pid: u32) -> usize {
 pub fn unanswered_requests_are_released_at_their_deadline(env: &Env) {
     let topic = "never-answered";
     create_topic(&env.gateway.bootstrap(), topic);
-    let gw = Gateway::start_port_mapping(
-        &env.cluster.bootstrap,
-        3,
-        NODE_ID_BASE,
-        &[
-            "--shards",
-            "1",
-            "--no-pin",
-            "--request-timeout-margin-ms",
-            "1000",
-        ],
-    );
+    let admin = sluice_test_support::ports::free_addr();
+    let args = [
+        "--shards",
+        "1",
+        "--no-pin",
+        "--request-timeout-margin-ms",
+        "1000",
+        "--admin-listen",
+        admin.as_str(),
+    ];
+    let gw = Gateway::start_port_mapping(&env.cluster.bootstrap, 3, NODE_ID_BASE, &args);
     let pid = gw.pid().expect("sluice runs");
     let port = leader_port(&gw, topic);
     let baseline = open_fds(pid);
@@ -98,6 +98,12 @@ pub fn unanswered_requests_are_released_at_their_deadline(env: &Env) {
         wait::eventually(WAIT, || open_fds(pid) <= baseline),
         "descriptors: {} now, {baseline} before",
         open_fds(pid)
+    );
+    let active = || scrape(&admin).sum("sluice_client_connections_active", &[]);
+    assert!(
+        wait::eventually(WAIT, || active() == 0.0),
+        "{} connections still counted active",
+        active()
     );
     let line = gw.wait_log_line(&["connection closed", "upstream_timeout"], WAIT);
     assert!(line.contains("side=\"backend\""), "{line}");

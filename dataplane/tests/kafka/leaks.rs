@@ -79,8 +79,21 @@ pub fn no_backend_address(env: &Env) {
         } else {
             FindCoordinatorRequest::default().with_coordinator_keys(vec![group])
         };
-        let response: FindCoordinatorResponse =
-            conn.call(ApiKey::FindCoordinator, version, &request);
+        // Until the offsets topic exists the broker answers
+        // COORDINATOR_NOT_AVAILABLE with no host: ask again until it names one.
+        let response = sluice_test_support::wait::until(
+            "the group coordinator to be available",
+            Duration::from_secs(60),
+            || {
+                let response: FindCoordinatorResponse =
+                    conn.call(ApiKey::FindCoordinator, version, &request);
+                let known = match version < 4 {
+                    true => response.error_code == 0,
+                    false => response.coordinators.iter().all(|c| c.error_code == 0),
+                };
+                known.then_some(response)
+            },
+        );
         let what = format!("FindCoordinator v{version}");
         if version < 4 {
             assert_gateway_endpoint(&ports, &response.host, response.port, &what);

@@ -100,14 +100,29 @@ pub fn sighup_reloads_listeners_and_keeps_connections(env: &Env) {
     );
     round_trip_works(&mut kept);
 
-    // A tuning field changes without closing anything.
+    // A tuning field changes without closing anything, while requests flow.
     let retuned = original.replacen(
         "metadata_update_interval_seconds: 5",
         "metadata_update_interval_seconds: 7",
         1,
     );
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let mut busy = RawConn::connect(&gw.bootstrap());
+    let load = std::thread::spawn(move || {
+        let mut trips = 0;
+        while stopped.try_recv().is_err() {
+            round_trip_works(&mut busy);
+            trips += 1;
+        }
+        trips
+    });
     reload(&gw, &retuned, 4);
     round_trip_works(&mut kept);
+    let _ = stop.send(());
+    let trips = load
+        .join()
+        .expect("requests during the reload all answered");
+    assert!(trips > 0);
     assert!(
         !gw.logs().contains("configuration changed: backend cluster"),
         "a tuning-only reload closed connections"
