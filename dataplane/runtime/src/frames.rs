@@ -117,13 +117,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 return Ok(false);
             }
             if self.fill(wanted).await? == 0 {
-                return match (self.buf.len(), wanted) {
-                    (0, _) => Ok(true),
-                    (buffered, expected) => Err(ReadError::Truncated {
-                        buffered,
-                        expected: expected.unwrap_or(4),
-                    }),
-                };
+                return self.clean_end(wanted).map(|()| true);
             }
         }
     }
@@ -144,13 +138,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 return Ok(Some(frame));
             }
             if self.fill(wanted).await? == 0 {
-                return match (self.buf.len(), wanted) {
-                    (0, _) => Ok(None),
-                    (buffered, expected) => Err(ReadError::Truncated {
-                        buffered,
-                        expected: expected.unwrap_or(4),
-                    }),
-                };
+                return self.clean_end(wanted).map(|()| None);
             }
         }
     }
@@ -177,14 +165,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 _ => self.fill(wanted).await?,
             };
             if read == 0 {
-                return match (self.buf.len(), wanted) {
-                    (0, _) => Ok(FrameStart::Closed),
-                    (buffered, expected) => Err(ReadError::Truncated {
-                        buffered,
-                        expected: expected.unwrap_or(4),
-                    }),
-                };
+                return self.clean_end(wanted).map(|()| FrameStart::Closed);
             }
+        }
+    }
+
+    /// The peer closed: cleanly at a frame boundary, or mid-frame (of
+    /// `wanted` bytes, if its length was read).
+    fn clean_end(&self, wanted: Option<usize>) -> Result<(), ReadError> {
+        match self.buf.len() {
+            0 => Ok(()),
+            buffered => Err(ReadError::Truncated {
+                buffered,
+                expected: wanted.unwrap_or(4),
+            }),
         }
     }
 
