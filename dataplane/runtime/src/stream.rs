@@ -29,6 +29,12 @@ impl Stream {
     pub fn set_nodelay(&self, on: bool) {
         let _ = self.tcp().set_nodelay(on);
     }
+
+    /// The TCP socket's descriptor, for checks the stream itself can't make.
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.tcp().as_raw_fd()
+    }
 }
 
 impl AsyncRead for Stream {

@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -122,6 +123,7 @@ async fn connection(
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
     let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
+    let fd = client.raw_fd();
     let timeouts = client_timeouts(&route.listener.limits);
     let clock = Rc::new(ConnClock::new(accepted_at, timeouts));
     let closed = ctx.register(serial, route.clone(), clock.clone());
@@ -129,7 +131,7 @@ async fn connection(
     let ordered = async {
         loop {
             let order = closed.recv().await;
-            if let Some(end) = obey(ctx, order, &clock, stats) {
+            if let Some(end) = obey(ctx, order, &clock, stats, fd) {
                 return end;
             }
         }
@@ -144,6 +146,7 @@ fn obey(
     order: Option<CloseOrder>,
     clock: &ConnClock,
     stats: &ConnStats,
+    fd: RawFd,
 ) -> Option<Result<CloseReason, ConnError>> {
     Some(match order {
         Some(CloseOrder::ConfigChanged(reason)) => Err(ConnError::ConfigChanged(reason)),
@@ -152,7 +155,9 @@ fn obey(
             Expiry::Idle(_) => Ok(CloseReason::IdleTimeout),
             expiry => Err(ConnError::Expired(expiry)),
         },
-        Some(CloseOrder::Drain) if clock.is_resting() => Ok(CloseReason::Draining),
+        Some(CloseOrder::Drain) if clock.is_resting() && !bytes_waiting(fd) => {
+            Ok(CloseReason::Draining)
+        }
         Some(CloseOrder::Drain) => return None,
         Some(CloseOrder::DrainTimeout) => Err(ConnError::DrainTimeout(stats.outstanding.get())),
     })
@@ -206,6 +211,19 @@ async fn serve_routed(
         meter: &meter,
     };
     run_pumps(&env, requests_in, client_tx, backend_rx, backend_tx).await
+}
+
+/// Whether the client has sent bytes the pumps have not seen yet: a
+/// request on its way in, which closing now would fail.
+fn bytes_waiting(fd: RawFd) -> bool {
+    // SAFETY: `fd` is the client socket of the connection being served;
+    // the stream that owns it outlives this call (same task).
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let socket = socket2::SockRef::from(&borrowed);
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+    let peeked = socket.recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+    // An error other than "nothing to read" says nothing is waiting either.
+    matches!(peeked, Ok(n) if n > 0)
 }
 
 /// A listener's client timeouts; 0 turns one off.
