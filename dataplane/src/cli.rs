@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use cp_sync::scram::{ScramAlgorithm, ScramVerifier};
+
 use crate::config_source::SourceArgs;
 use crate::conn_limits::{parse_ip_overrides, IpOverrides, NodeLimits};
 use crate::cpus::parse_cpu_list;
@@ -30,6 +32,25 @@ pub enum Command {
         /// YAML or JSON configuration file.
         file: PathBuf,
     },
+    /// Read a password from stdin and print a salted SCRAM verifier for
+    /// it (salt, iterations, stored and server key), to configure a
+    /// terminated SCRAM user without keeping the password.
+    ScramVerifier {
+        /// sha256 (SCRAM-SHA-256) or sha512 (SCRAM-SHA-512).
+        #[arg(long, value_parser = parse_scram_algorithm)]
+        algorithm: ScramAlgorithm,
+        /// PBKDF2 iterations (Kafka's minimum is 4096).
+        #[arg(long, default_value_t = 4096)]
+        iterations: u32,
+    },
+}
+
+fn parse_scram_algorithm(value: &str) -> Result<ScramAlgorithm, String> {
+    match value {
+        "sha256" => Ok(ScramAlgorithm::Sha256),
+        "sha512" => Ok(ScramAlgorithm::Sha512),
+        _ => Err(format!("{value:?}: expected sha256 or sha512")),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -121,7 +142,7 @@ impl Cli {
     pub fn log_format(&self) -> LogFormat {
         match &self.command {
             Command::Run(args) => args.observability.log_format,
-            Command::Validate { .. } => LogFormat::Text,
+            Command::Validate { .. } | Command::ScramVerifier { .. } => LogFormat::Text,
         }
     }
 }
@@ -129,6 +150,10 @@ impl Cli {
 pub fn main_with(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate { file } => validate(&file),
+        Command::ScramVerifier {
+            algorithm,
+            iterations,
+        } => scram_verifier(algorithm, iterations),
         Command::Run(args) => match run_options(*args).and_then(gateway::run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -152,6 +177,28 @@ fn validate(file: &std::path::Path) -> ExitCode {
         Err(errors) => {
             eprintln!("{}: {} error(s)", file.display(), errors.len());
             eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The password is the first line of stdin (a trailing newline is not
+/// part of it), so it never appears in a command line or shell history.
+fn scram_verifier(algorithm: ScramAlgorithm, iterations: u32) -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("sluice: cannot read the password from stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    match ScramVerifier::generate(algorithm, password, iterations) {
+        Ok(verifier) => {
+            print!("{}", verifier.to_yaml());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sluice: {e}");
             ExitCode::FAILURE
         }
     }

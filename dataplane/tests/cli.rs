@@ -119,3 +119,48 @@ fn bad_flags_are_refused() {
         assert!(!out.stderr.is_empty(), "{args:?}: no message");
     }
 }
+
+/// `sluice scram-verifier` prints a verifier that the password it read
+/// from stdin derives again, and refuses weak input.
+#[test]
+fn scram_verifier_prints_a_verifier_for_the_password_on_stdin() {
+    use base64::Engine;
+    use cp_sync::scram::{ScramAlgorithm, ScramVerifier};
+    use std::io::Write;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(sluice_bin())
+            .arg("scram-verifier")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["--algorithm", "sha512"], "correct horse\n");
+    assert!(out.status.success(), "{out:?}");
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(!yaml.contains("correct horse"));
+    let field = |name: &str| {
+        let line = yaml.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_once(": ").unwrap().1.to_owned()
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let salt = b64.decode(field("salt")).unwrap();
+    let again = ScramVerifier::derive(ScramAlgorithm::Sha512, "correct horse", salt, 4096).unwrap();
+    assert_eq!(field("stored_key"), b64.encode(&again.stored_key));
+    assert_eq!(field("server_key"), b64.encode(&again.server_key));
+    assert_eq!(field("algorithm"), "sha512");
+    let weak = run(&["--algorithm", "sha256", "--iterations", "10"], "pw\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 4096"));
+    let empty = run(&["--algorithm", "sha256"], "\n");
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("password is empty"));
+}
