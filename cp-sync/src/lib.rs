@@ -7,6 +7,7 @@ pub mod config;
 pub mod files;
 pub mod remote;
 pub mod scram;
+pub mod secret;
 pub mod snapshot;
 pub mod source;
 pub mod sync;
