@@ -1,7 +1,11 @@
-//! SCRAM verifiers (RFC 5802, RFC 7677): what a server keeps instead of a
+//! SCRAM (RFC 5802, RFC 7677): verifiers, what a server keeps instead of a
 //! password. sluice terminates SCRAM logins against these, so its
 //! configuration never holds a SCRAM user's password and a login costs no
 //! PBKDF2 on the node: the salted hash was computed once, here.
+
+mod exchange;
+
+pub use exchange::{server_final, server_first, ScramAuthError, ServerFirst};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
