@@ -39,6 +39,7 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
   start --dir DIR --brokers 1|3 --port-base P [--node-id-base 1] [--timeout S]
         [--tls-cert CERT.pem --tls-key KEY.pem --tls-ca CA.pem
          [--tls-client-auth none|required]] [--relay-host HOST]
+        [--sasl-users NAME:PASSWORD,...]
       Format a fresh KRaft cluster (combined broker+controller nodes) in DIR and
       start it. Node i (0-based) gets node.id base+i, PLAINTEXT 127.0.0.1:P+i and
       controller 127.0.0.1:P+N+i. Waits until ready (default 120 s); the last
@@ -55,6 +56,12 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       a plain TCP relay on HOST:P+2N+i -> 127.0.0.1:P+2N+i carries every
       connection of clients bootstrapped there (benchmarks compare proxies
       against such a relay).
+      With --sasl-users, 127.0.0.1:P+i speaks SASL_PLAINTEXT (listener
+      SASL_PLAINTEXT) with mechanisms PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512,
+      each knowing the given users (SCRAM credentials are created when the
+      storage is formatted); brokers talk to each other over PLAINTEXT
+      127.0.0.1:P+2N+i (listener INTERNAL) as with TLS. Names and passwords
+      are letters, digits, '_' and '-'.
   stop --dir DIR [--node ID] [--timeout S]
       SIGTERM all nodes (or one node id), wait (default 30 s), then SIGKILL.
   start-node --dir DIR [--node ID] [--timeout S]
@@ -225,6 +232,7 @@ cmd_tool() {
 
 OPT_DIR="" OPT_BROKERS="" OPT_PORT_BASE="" OPT_NODE_ID_BASE=1 OPT_NODE="" OPT_TIMEOUT=""
 OPT_TLS_CERT="" OPT_TLS_KEY="" OPT_TLS_CA="" OPT_TLS_CLIENT_AUTH="" OPT_RELAY_HOST=""
+OPT_SASL_USERS=""
 
 parse_opts() {
   while (($#)); do
@@ -241,6 +249,7 @@ parse_opts() {
       --tls-ca) OPT_TLS_CA="$2" ;;
       --tls-client-auth) OPT_TLS_CLIENT_AUTH="$2" ;;
       --relay-host) OPT_RELAY_HOST="$2" ;;
+      --sasl-users) OPT_SASL_USERS="$2" ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
     shift 2
@@ -263,6 +272,8 @@ CL_BROKERS="" CL_PORT_BASE="" CL_NODE_ID_BASE="" CL_CLUSTER_ID=""
 CL_TLS=0 CL_TLS_CLIENT_AUTH=none
 # CL_RELAY_HOST: the host the RELAYED listener advertises; empty: none.
 CL_RELAY_HOST=""
+# CL_SASL: 1 if the client listener speaks SASL_PLAINTEXT.
+CL_SASL=0
 
 load_cluster() {
   local dir="$1" key value
@@ -276,6 +287,7 @@ load_cluster() {
       tls) CL_TLS="$value" ;;
       tls_client_auth) CL_TLS_CLIENT_AUTH="$value" ;;
       relay_host) CL_RELAY_HOST="$value" ;;
+      sasl) CL_SASL="$value" ;;
     esac
   done <"$dir/cluster.env"
 }
@@ -289,9 +301,9 @@ internal_port() { echo $((CL_PORT_BASE + 2 * CL_BROKERS + $1 - CL_NODE_ID_BASE))
 # Port the script's own metadata checks use: with TLS the PLAINTEXT internal
 # listener, so they need no client identity even when mTLS is required.
 check_port() {
-  if ((CL_TLS)); then internal_port "$1"; else broker_port "$1"; fi
+  if ((CL_TLS || CL_SASL)); then internal_port "$1"; else broker_port "$1"; fi
 }
-port_count() { echo $(((CL_TLS || ${#CL_RELAY_HOST} ? 3 : 2) * CL_BROKERS)); }
+port_count() { echo $(((CL_TLS || CL_SASL || ${#CL_RELAY_HOST} ? 3 : 2) * CL_BROKERS)); }
 
 bootstrap_list() {
   local id out=""
@@ -365,6 +377,7 @@ broker.session.timeout.ms=4000
 broker.heartbeat.interval.ms=1000
 CONF
   ((CL_TLS == 0)) || tls_config >>"$d/server.properties"
+  ((CL_SASL == 0)) || sasl_config >>"$d/server.properties"
 }
 
 # Listener lines of node $1's server.properties.
@@ -378,6 +391,15 @@ listeners=PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp,RELAYED://127.0.0
 advertised.listeners=PLAINTEXT://127.0.0.1:$bp,RELAYED://$CL_RELAY_HOST:$ip
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,RELAYED:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+CONF
+    return 0
+  fi
+  if ((CL_SASL)); then
+    cat <<CONF
+listeners=SASL_PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp,INTERNAL://127.0.0.1:$ip
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$bp,INTERNAL://127.0.0.1:$ip
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=INTERNAL
 CONF
     return 0
   fi
@@ -413,6 +435,42 @@ listener.name.ssl.ssl.truststore.type=PEM
 listener.name.ssl.ssl.truststore.location=$OPT_DIR/tls/truststore.pem
 listener.name.ssl.ssl.client.auth=$CL_TLS_CLIENT_AUTH
 CONF
+}
+
+# SASL settings of the SASL_PLAINTEXT listener: PLAIN users in its JAAS
+# line, SCRAM users in the cluster metadata (sasl_scram_args, at format).
+sasl_config() {
+  local users="" pair
+  for pair in ${OPT_SASL_USERS//,/ }; do
+    users+=" user_${pair%%:*}=\"${pair#*:}\""
+  done
+  cat <<CONF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$users;
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+CONF
+}
+
+# StorageTool arguments creating every --sasl-users user for both SCRAM
+# mechanisms.
+sasl_scram_args() {
+  local pair mechanism
+  for pair in ${OPT_SASL_USERS//,/ }; do
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+      printf '%s\n' --add-scram "$mechanism=[name=\"${pair%%:*}\",password=\"${pair#*:}\"]"
+    done
+  done
+}
+
+check_sasl_opts() {
+  [[ -n "$OPT_SASL_USERS" ]] || return 0
+  [[ -z "$OPT_TLS_CERT$OPT_RELAY_HOST" ]] || die "--sasl-users cannot be combined with --tls-* or --relay-host"
+  local pair
+  for pair in ${OPT_SASL_USERS//,/ }; do
+    [[ "$pair" =~ ^[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$ ]] ||
+      die "--sasl-users: expected NAME:PASSWORD of letters, digits, _ and -"
+  done
 }
 
 # ------------------------------------------------------------------- tls ---
@@ -479,12 +537,13 @@ write_tls_files() {
 
 # Formats all nodes' storage in parallel (one short JVM each).
 format_nodes() {
-  local id pids=() ids=()
+  local id pids=() ids=() scram=()
+  ((CL_SASL == 0)) || mapfile -t scram < <(sasl_scram_args)
   for id in "$@"; do
     "$(java_bin)" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
       -Dlog4j2.configurationFile="$OPT_DIR/log4j2-tools.properties" \
       -cp "$LIBS/*" kafka.tools.StorageTool format \
-      -t "$CL_CLUSTER_ID" -c "$(node_dir "$id")/server.properties" \
+      -t "$CL_CLUSTER_ID" -c "$(node_dir "$id")/server.properties" "${scram[@]}" \
       >"$(node_dir "$id")/format.log" 2>&1 &
     pids+=("$!") ids+=("$id")
   done
@@ -605,6 +664,7 @@ cmd_start() {
   [[ -n "$OPT_PORT_BASE" ]] || die "--port-base is required"
   ensure_installed
   check_tls_opts
+  check_sasl_opts
   mkdir -p "$OPT_DIR"
   reset_dir
   CL_BROKERS="$OPT_BROKERS" CL_PORT_BASE="$OPT_PORT_BASE"
@@ -612,6 +672,8 @@ cmd_start() {
   CL_TLS=0 CL_TLS_CLIENT_AUTH="${OPT_TLS_CLIENT_AUTH:-none}"
   [[ -z "$TLS_KEYSTORE" ]] || CL_TLS=1
   CL_RELAY_HOST="$OPT_RELAY_HOST"
+  CL_SASL=0
+  [[ -z "$OPT_SASL_USERS" ]] || CL_SASL=1
   ((CL_TLS == 0)) || [[ -z "$CL_RELAY_HOST" ]] || die "--relay-host is for plaintext clusters only"
   [[ -z "$CL_RELAY_HOST" || "$CL_RELAY_HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--relay-host: not a host: $CL_RELAY_HOST"
   local p id
@@ -623,7 +685,7 @@ cmd_start() {
   # the tls lines tell it (and status) which port the checks use.
   printf '%s\n' "brokers=$CL_BROKERS" "port_base=$CL_PORT_BASE" \
     "node_id_base=$CL_NODE_ID_BASE" "cluster_id=$CL_CLUSTER_ID" \
-    "tls=$CL_TLS" "tls_client_auth=$CL_TLS_CLIENT_AUTH" "relay_host=$CL_RELAY_HOST" >"$OPT_DIR/cluster.env"
+    "tls=$CL_TLS" "tls_client_auth=$CL_TLS_CLIENT_AUTH" "relay_host=$CL_RELAY_HOST" "sasl=$CL_SASL" >"$OPT_DIR/cluster.env"
   # Configs are copied so DIR keeps working if the checkout moves.
   cp "$CONF_SRC/log4j2-broker.properties" "$CONF_SRC/log4j2-tools.properties" "$OPT_DIR/"
   local ids
@@ -725,6 +787,7 @@ cmd_status() {
   load_cluster "$OPT_DIR"
   local id pid proto=""
   ((CL_TLS == 0)) || proto=" SSL client-auth=$CL_TLS_CLIENT_AUTH"
+  ((CL_SASL == 0)) || proto=" SASL_PLAINTEXT"
   for id in $(node_ids); do
     if pid="$(node_pid "$id")"; then
       echo "node $id running pid $pid 127.0.0.1:$(broker_port "$id")$proto"
