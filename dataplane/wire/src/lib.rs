@@ -24,6 +24,7 @@ pub mod frame;
 pub mod header;
 pub mod produce;
 pub mod rewrite;
+pub mod sasl;
 pub mod stream;
 pub mod wait;
 

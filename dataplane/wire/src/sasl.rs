@@ -1,0 +1,106 @@
+//! SASL as Kafka carries it: the mechanism a SaslHandshake request names,
+//! the bytes a SaslAuthenticate request carries, and in those bytes who is
+//! logging in (a PLAIN message, a SCRAM client-first message). Read by
+//! bounds-checked walks; nothing here allocates from a declared length.
+
+use crate::api_key::{SASL_AUTHENTICATE, SASL_HANDSHAKE};
+use crate::header::request_header_version;
+use crate::rewrite::tagged_walk::Cursor;
+use crate::WireError;
+
+/// SaslAuthenticate v2 is the first flexible version.
+const AUTHENTICATE_FIRST_FLEXIBLE: i16 = 2;
+
+/// The mechanism a SaslHandshake request (v0 or v1) asks for.
+pub fn handshake_mechanism(body: &[u8], api_version: i16) -> Result<&str, WireError> {
+    let mut c = Cursor::new(body);
+    skip_header(&mut c, SASL_HANDSHAKE, api_version)?;
+    let name = c.string_bytes(false, "mechanism")?;
+    std::str::from_utf8(name).map_err(|_| WireError::Malformed("mechanism is not UTF-8".into()))
+}
+
+/// The SASL bytes of a SaslAuthenticate request.
+pub fn authenticate_bytes(body: &[u8], api_version: i16) -> Result<&[u8], WireError> {
+    let mut c = Cursor::new(body);
+    skip_header(&mut c, SASL_AUTHENTICATE, api_version)?;
+    let len = c.bytes_prefix(api_version >= AUTHENTICATE_FIRST_FLEXIBLE, "auth_bytes")?;
+    c.take(len, "auth_bytes")
+}
+
+/// A SASL/PLAIN message (RFC 4616): `authzid NUL authcid NUL passwd`.
+pub struct PlainMessage<'a> {
+    pub authzid: &'a str,
+    pub username: &'a str,
+    pub password: &'a [u8],
+}
+
+/// The password is never printed.
+impl std::fmt::Debug for PlainMessage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlainMessage")
+            .field("authzid", &self.authzid)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn parse_plain(message: &[u8]) -> Result<PlainMessage<'_>, WireError> {
+    let malformed = |why: &str| WireError::Malformed(format!("SASL/PLAIN message: {why}"));
+    let mut parts = message.splitn(3, |b| *b == 0);
+    let (Some(authzid), Some(username), Some(password)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed("expected authzid, user name and password"));
+    };
+    let text = |bytes| std::str::from_utf8(bytes).map_err(|_| malformed("not UTF-8"));
+    let (authzid, username) = (text(authzid)?, text(username)?);
+    if username.is_empty() || password.is_empty() {
+        return Err(malformed("empty user name or password"));
+    }
+    if password.contains(&0) {
+        return Err(malformed("NUL in the password"));
+    }
+    Ok(PlainMessage {
+        authzid,
+        username,
+        password,
+    })
+}
+
+/// The user name of a SCRAM client-first message (`n,,n=NAME,r=...`),
+/// unescaped (`=2C` is `,`, `=3D` is `=`): who a passed-through SCRAM
+/// login is for.
+pub fn scram_username(client_first: &[u8]) -> Result<String, WireError> {
+    let malformed = |why: &str| WireError::Malformed(format!("SCRAM client-first message: {why}"));
+    let text = std::str::from_utf8(client_first).map_err(|_| malformed("not UTF-8"))?;
+    let bare = text
+        .splitn(3, ',')
+        .nth(2)
+        .ok_or_else(|| malformed("no GS2 header"))?;
+    let name = (bare.split(',').next())
+        .and_then(|field| field.strip_prefix("n="))
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| malformed("no user name"))?;
+    let mut out = String::with_capacity(name.len());
+    let mut pieces = name.split('=');
+    out.push_str(pieces.next().unwrap_or_default());
+    for piece in pieces {
+        let unescaped = match piece.get(..2) {
+            Some("2C") => ',',
+            Some("3D") => '=',
+            _ => return Err(malformed("bad escape in user name")),
+        };
+        out.push(unescaped);
+        out.push_str(piece.get(2..).unwrap_or_default());
+    }
+    Ok(out)
+}
+
+fn skip_header(c: &mut Cursor<'_>, api_key: i16, api_version: i16) -> Result<(), WireError> {
+    c.skip(8, "request header")?;
+    c.string(false, "request client_id")?;
+    if request_header_version(api_key, api_version).unwrap_or(1) >= 2 {
+        c.skip_tagged_fields("request header tagged fields")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! SASL requests at every version kafka-protocol knows, and the PLAIN and
+//! SCRAM messages they carry.
+
+mod common;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{
+    ApiKey, RequestHeader, SaslAuthenticateRequest, SaslHandshakeRequest,
+};
+use kafka_protocol::protocol::{Encodable, Message};
+use sluice_wire::sasl::{authenticate_bytes, handshake_mechanism, parse_plain, scram_username};
+
+fn body_of<M: Encodable>(key: ApiKey, v: i16, message: &M) -> Vec<u8> {
+    let header = RequestHeader::default()
+        .with_request_api_key(key as i16)
+        .with_request_api_version(v)
+        .with_correlation_id(3)
+        .with_client_id(Some(common::s("client")));
+    let hv = key.request_header_version(v);
+    let mut out = BytesMut::new();
+    header.encode(&mut out, hv).unwrap();
+    message.encode(&mut out, v).unwrap();
+    out.to_vec()
+}
+
+#[test]
+fn handshake_and_authenticate_at_every_version() {
+    for v in SaslHandshakeRequest::VERSIONS.min..=SaslHandshakeRequest::VERSIONS.max {
+        let request = SaslHandshakeRequest::default().with_mechanism(common::s("SCRAM-SHA-512"));
+        let body = body_of(ApiKey::SaslHandshake, v, &request);
+        assert_eq!(handshake_mechanism(&body, v), Ok("SCRAM-SHA-512"), "v{v}");
+        for cut in 0..body.len() {
+            assert!(
+                handshake_mechanism(&body[..cut], v).is_err(),
+                "v{v} cut {cut}"
+            );
+        }
+    }
+    let message = b"\0alice\0alice-secret";
+    for v in SaslAuthenticateRequest::VERSIONS.min..=SaslAuthenticateRequest::VERSIONS.max {
+        let request =
+            SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(message));
+        let body = body_of(ApiKey::SaslAuthenticate, v, &request);
+        assert_eq!(authenticate_bytes(&body, v), Ok(&message[..]), "v{v}");
+    }
+}
+
+#[test]
+fn plain_messages_name_their_user_and_never_print_the_password() {
+    let plain = parse_plain(b"admin\0alice\0alice-secret").unwrap();
+    assert_eq!((plain.authzid, plain.username), ("admin", "alice"));
+    assert_eq!(plain.password, b"alice-secret");
+    assert!(!format!("{plain:?}").contains("alice-secret"));
+    for bad in [
+        &b""[..],
+        b"alice",
+        b"\0alice",
+        b"\0\0pw",
+        b"\0alice\0",
+        b"\0\xff\0pw",
+        b"\0a\0p\0w",
+    ] {
+        assert!(parse_plain(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn scram_client_first_messages_name_their_user() {
+    assert_eq!(scram_username(b"n,,n=alice,r=abc").unwrap(), "alice");
+    assert_eq!(
+        scram_username(b"n,a=admin,n=a=2Cb=3Dc,r=x").unwrap(),
+        "a,b=c"
+    );
+    for bad in [
+        &b""[..],
+        b"n,,",
+        b"n,,r=abc",
+        b"n,,n=,r=x",
+        b"n,,n=a=4,r=x",
+        b"n,,n=a=",
+        b"\xff",
+    ] {
+        assert!(scram_username(bad).is_err(), "{bad:?}");
+    }
+}
