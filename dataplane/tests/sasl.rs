@@ -1,13 +1,21 @@
-//! The SASL cluster that authentication tests run against:
-//! `deploy/kafka-local.sh start --sasl-users` serves PLAIN, SCRAM-SHA-256
-//! and SCRAM-SHA-512 on its client listener, each knowing the given users.
-//! Checked here with Kafka's own Java tools and kcat, straight to Kafka.
+//! SASL against a real Kafka whose client listener demands it
+//! (`deploy/kafka-local.sh start --sasl-users`: PLAIN, SCRAM-SHA-256 and
+//! SCRAM-SHA-512). First the cluster itself, with Kafka's Java tools and
+//! kcat; then sluice in front of it, logging in to discover the brokers
+//! with its own PLAIN credential while clients pass their logins through.
 
 use std::path::Path;
 
+mod support;
+
+use std::time::Duration;
+
 use sluice_test_support::harness::{self, TestFn};
+use sluice_test_support::kafka::NODE_ID_BASE;
 use sluice_test_support::kafka::{kcat_output, tool, KafkaCluster};
+use sluice_test_support::ports;
 use sluice_test_support::{temp_dir, TempDir};
+use support::gateway::{port_mapping_config, Gateway};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-secret";
@@ -62,8 +70,14 @@ fn java_clients_log_in_with_every_mechanism(env: &Env) {
 }
 
 fn kcat_logs_in_with_plain(env: &Env) {
+    kcat_round_trip(&env.cluster.bootstrap, "sasl-kcat");
+}
+
+/// kcat produces and reads back two records through `bootstrap` as alice
+/// with PLAIN; a wrong password is refused.
+fn kcat_round_trip(bootstrap: &str, topic: &str) {
     let auth = |password: &str| {
-        let bootstrap = env.cluster.bootstrap.clone();
+        let bootstrap = bootstrap.to_owned();
         vec![
             "-b".to_owned(),
             bootstrap,
@@ -83,16 +97,37 @@ fn kcat_logs_in_with_plain(env: &Env) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         kcat_output(None, &args, stdin)
     };
-    let produced = run(PASSWORD, &["-P", "-t", "sasl-kcat"], Some("one\ntwo\n"));
+    let produced = run(PASSWORD, &["-P", "-t", topic], Some("one\ntwo\n"));
     assert!(produced.status.success(), "{produced:?}");
     let consumed = run(
         PASSWORD,
-        &["-C", "-t", "sasl-kcat", "-o", "beginning", "-c", "2", "-q"],
+        &["-C", "-t", topic, "-o", "beginning", "-c", "2", "-q"],
         None,
     );
     assert_eq!(String::from_utf8_lossy(&consumed.stdout), "one\ntwo\n");
     let refused = run("wrong-password", &["-L"], None);
     assert!(!refused.status.success(), "{refused:?}");
+}
+
+/// sluice logs in to discover the brokers (its password from the
+/// environment), and a client's own PLAIN login passes through it.
+fn plain_logins_pass_through_sluice(env: &Env) {
+    let first = ports::free_port_block(3);
+    let credential = format!(
+        "    authentication: {{type: sasl_plain, username: {USER}, password: \"${{env:SLUICE_TEST_BACKEND_PASSWORD}}\"}}\n"
+    );
+    let config = port_mapping_config(&env.cluster.bootstrap, first, 3, NODE_ID_BASE).replacen(
+        "    metadata_update_interval_seconds: 5\n",
+        &format!("    metadata_update_interval_seconds: 5\n{credential}"),
+        1,
+    );
+    let args = ["--shards", "1", "--no-pin"];
+    let env_vars = [("SLUICE_TEST_BACKEND_PASSWORD", PASSWORD)];
+    let gw = Gateway::spawn_env(&config, first, &args, &env_vars);
+    gw.wait_log("sluice is serving", Duration::from_secs(60));
+    gw.wait_log("backend brokers discovered", Duration::from_secs(60));
+    kcat_round_trip(&gw.bootstrap(), "through-sluice");
+    assert!(!gw.logs().contains(PASSWORD), "a password reached the log");
 }
 
 fn main() {
@@ -102,6 +137,10 @@ fn main() {
             java_clients_log_in_with_every_mechanism,
         ),
         ("kcat_logs_in_with_plain", kcat_logs_in_with_plain),
+        (
+            "plain_logins_pass_through_sluice",
+            plain_logins_pass_through_sluice,
+        ),
     ];
     harness::run_with_kafka(tests, || Env {
         cluster: KafkaCluster::start_with(1, &["--sasl-users", &format!("{USER}:{PASSWORD}")]),

@@ -16,7 +16,7 @@ use super::origins::{ListenerOrigin, Origins};
 use super::policies::build_produce_policies;
 use super::ports::PortRange;
 use super::raw::{
-    RawBackendCluster, RawDocument, RawEmpty, RawListener, RawPolicy, RawPortMapping,
+    RawBackendCluster, RawDocument, RawEmpty, RawListener, RawPolicy, RawPortMapping, RawSaslPlain,
     RawVirtualCluster,
 };
 use super::schema::{
@@ -98,11 +98,7 @@ fn name_of(value: &Value) -> Option<String> {
 fn build_backend(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<BackendCluster> {
     let raw: RawBackendCluster = decode(value, at, errors)?;
     let authentication = match &raw.authentication {
-        Some(auth) => {
-            let future = ["sasl_plain", "sasl_scram"];
-            anonymous_only(auth, &at.key("authentication"), &future, errors);
-            BackendAuthentication::Anonymous
-        }
+        Some(auth) => backend_authentication(auth, &at.key("authentication"), errors),
         None => BackendAuthentication::default(),
     };
     Some(BackendCluster {
@@ -114,6 +110,37 @@ fn build_backend(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<
             .metadata_update_interval_seconds
             .unwrap_or(DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS),
     })
+}
+
+/// `anonymous` or `sasl_plain {username, password}`; `sasl_scram` is
+/// reserved.
+fn backend_authentication(
+    value: &Value,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) -> BackendAuthentication {
+    let plain = split_tag(value, &DocPath::default(), &mut ErrorList::default())
+        .filter(|(tag, _)| tag == "sasl_plain");
+    let Some((_, rest)) = plain else {
+        anonymous_only(value, at, &["sasl_scram"], errors);
+        return BackendAuthentication::Anonymous;
+    };
+    let Some(raw) = decode::<RawSaslPlain>(&rest, at, errors) else {
+        return BackendAuthentication::Anonymous;
+    };
+    if raw.username.is_empty() {
+        errors.push(at.key("username"), "must not be empty");
+    }
+    match crate::secret::SecretRef::parse(&raw.password) {
+        Ok(password) => BackendAuthentication::SaslPlain {
+            username: raw.username,
+            password,
+        },
+        Err(e) => {
+            errors.push(at.key("password"), e.to_string());
+            BackendAuthentication::Anonymous
+        }
+    }
 }
 
 /// Decodes `{type: anonymous}`, the only scheme so far; `future` lists the

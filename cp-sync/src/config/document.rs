@@ -155,6 +155,8 @@ const FIELD_NAMES: &[&str] = &[
     "name",
     "bootstrap_servers",
     "authentication",
+    "username",
+    "password",
     "tls",
     "enabled",
     "metadata_update_interval_seconds",

@@ -130,6 +130,14 @@ pub(super) struct RawPortMapping {
     pub min_broker_id: Option<i32>,
 }
 
+/// `sasl_plain` backend authentication.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSaslPlain {
+    pub username: String,
+    pub password: String,
+}
+
 /// A variant with no fields: every key left after `type` is unknown.
 #[derive(Deserialize)]
 #[serde(expecting = "a mapping")]

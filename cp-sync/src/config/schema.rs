@@ -78,6 +78,12 @@ fn default_metadata_update_interval_seconds() -> u64 {
 pub enum BackendAuthentication {
     #[default]
     Anonymous,
+    /// SASL/PLAIN with the gateway's own credential (discovery logs in
+    /// with it).
+    SaslPlain {
+        username: String,
+        password: crate::secret::SecretRef,
+    },
 }
 
 /// TLS from the gateway to a backend cluster. With `enabled: false` the

@@ -13,6 +13,7 @@ use sluice_wire::discovery::{
     choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
     encode_metadata_request, BackendBroker,
 };
+use sluice_wire::sasl;
 
 /// Metadata responses for clusters with many brokers stay far below this;
 /// anything larger is treated as a broken peer.
@@ -41,6 +42,20 @@ pub enum FetchError {
         addr: SocketAddr,
         source: rustls::Error,
     },
+    #[error("backend credentials: {0}")]
+    Credentials(String),
+    #[error("{addr}: SASL/PLAIN login refused (error code {code}): {message}")]
+    LoginRefused {
+        addr: SocketAddr,
+        code: i16,
+        message: String,
+    },
+}
+
+/// The gateway's own SASL/PLAIN credential for a backend.
+pub struct PlainLogin {
+    pub username: String,
+    pub password: cp_sync::secret::Secret,
 }
 
 /// Brokers and cluster id as one backend broker reported them.
@@ -69,6 +84,7 @@ pub fn fetch_metadata(
     endpoint: &Endpoint,
     timeout: Duration,
     tls: Option<&Arc<rustls::ClientConfig>>,
+    login: Option<&PlainLogin>,
 ) -> Result<FetchedMetadata, FetchError> {
     let addr = endpoint.addr;
     let io = |source| FetchError::Io { addr, source };
@@ -77,7 +93,7 @@ pub fn fetch_metadata(
     stream.set_write_timeout(Some(timeout)).map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
     let Some(config) = tls else {
-        return exchange(stream, addr);
+        return exchange(stream, addr, login);
     };
     let name = ServerName::try_from(endpoint.host.clone()).map_err(|_| FetchError::ServerName {
         addr,
@@ -85,12 +101,13 @@ pub fn fetch_metadata(
     })?;
     let session = rustls::ClientConnection::new(config.clone(), name)
         .map_err(|source| FetchError::Tls { addr, source })?;
-    exchange(rustls::StreamOwned::new(session, stream), addr)
+    exchange(rustls::StreamOwned::new(session, stream), addr, login)
 }
 
 fn exchange(
     mut stream: impl Read + Write,
     addr: SocketAddr,
+    login: Option<&PlainLogin>,
 ) -> Result<FetchedMetadata, FetchError> {
     let io = |source| FetchError::Io { addr, source };
     let wire = |source| FetchError::Wire { addr, source };
@@ -100,6 +117,9 @@ fn exchange(
     stream.flush().map_err(io)?;
     let body = read_frame(&mut stream, addr)?;
     let version = choose_metadata_version(&body, 0).map_err(wire)?;
+    if let Some(login) = login {
+        log_in(&mut stream, addr, login)?;
+    }
 
     let request = encode_metadata_request(2, version).map_err(wire)?;
     stream.write_all(&request).map_err(io)?;
@@ -110,6 +130,48 @@ fn exchange(
         cluster_id,
         brokers,
     })
+}
+
+/// SaslHandshake then SaslAuthenticate with a PLAIN message.
+fn log_in(
+    stream: &mut (impl Read + Write),
+    addr: SocketAddr,
+    login: &PlainLogin,
+) -> Result<(), FetchError> {
+    let io = |source| FetchError::Io { addr, source };
+    let wire = |source| FetchError::Wire { addr, source };
+    let refused = |code, message: Option<String>| FetchError::LoginRefused {
+        addr,
+        code,
+        message: message.unwrap_or_else(|| "no message".to_owned()),
+    };
+    stream
+        .write_all(&sasl::encode_handshake_request(3, "PLAIN"))
+        .map_err(io)?;
+    let body = read_frame(stream, addr)?;
+    match sasl::handshake_response_error(&body).map_err(wire)? {
+        0 => {}
+        code => {
+            return Err(refused(
+                code,
+                Some("the broker does not offer PLAIN".into()),
+            ))
+        }
+    }
+    let mut message = Vec::new();
+    message.push(0);
+    message.extend_from_slice(login.username.as_bytes());
+    message.push(0);
+    message.extend_from_slice(login.password.expose().as_bytes());
+    stream
+        .write_all(&sasl::encode_authenticate_request(4, &message))
+        .map_err(io)?;
+    stream.flush().map_err(io)?;
+    let body = read_frame(stream, addr)?;
+    match sasl::authenticate_response_error(&body).map_err(wire)? {
+        (0, _) => Ok(()),
+        (code, message) => Err(refused(code, message)),
+    }
 }
 
 fn read_frame(stream: &mut impl Read, addr: SocketAddr) -> Result<Vec<u8>, FetchError> {

@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 
 use crate::topology::{BackendTopology, Endpoint};
 
-pub use fetch::{fetch_metadata, FetchError};
+pub use fetch::{fetch_metadata, FetchError, PlainLogin};
 
 /// How long one Metadata round trip may take before the next server is tried.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -219,8 +219,9 @@ fn discover(
             Err(e) => last_error = Some(e),
         }
     }
+    let login = backend_login(backend)?;
     for endpoint in &bootstrap {
-        match fetch_metadata(endpoint, FETCH_TIMEOUT, tls) {
+        match fetch_metadata(endpoint, FETCH_TIMEOUT, tls, login.as_ref()) {
             Ok(metadata) => return Ok(build_topology(backend, bootstrap.clone(), metadata)),
             Err(e) => last_error = Some(e),
         }
@@ -228,6 +229,24 @@ fn discover(
     Err(last_error.unwrap_or_else(|| {
         FetchError::Resolve(backend.name.clone(), "no bootstrap server resolved".into())
     }))
+}
+
+/// The backend's credential, its secret read now (from the environment
+/// or a file) so a rotated secret is used at the next refresh.
+fn backend_login(backend: &BackendCluster) -> Result<Option<PlainLogin>, FetchError> {
+    use cp_sync::config::BackendAuthentication;
+    match &backend.authentication {
+        BackendAuthentication::Anonymous => Ok(None),
+        BackendAuthentication::SaslPlain { username, password } => {
+            let password = password
+                .resolve(&|name| std::env::var(name).ok())
+                .map_err(|e| FetchError::Credentials(format!("password: {e}")))?;
+            Ok(Some(PlainLogin {
+                username: username.clone(),
+                password,
+            }))
+        }
+    }
 }
 
 fn build_topology(

@@ -104,3 +104,65 @@ fn skip_header(c: &mut Cursor<'_>, api_key: i16, api_version: i16) -> Result<(),
     }
     Ok(())
 }
+
+/// Who sends the requests below: the gateway's own discovery client.
+const CLIENT_ID: &str = "sluice-discovery";
+
+/// A SaslHandshake v1 request frame (length prefix included).
+pub fn encode_handshake_request(correlation_id: i32, mechanism: &str) -> bytes::Bytes {
+    let mut body = request_header(SASL_HANDSHAKE, correlation_id);
+    put_string(&mut body, mechanism);
+    framed(body)
+}
+
+/// A SaslAuthenticate v1 request frame carrying `auth_bytes`.
+pub fn encode_authenticate_request(correlation_id: i32, auth_bytes: &[u8]) -> bytes::Bytes {
+    use bytes::BufMut;
+    let mut body = request_header(SASL_AUTHENTICATE, correlation_id);
+    body.put_i32(i32::try_from(auth_bytes.len()).unwrap_or(i32::MAX));
+    body.put_slice(auth_bytes);
+    framed(body)
+}
+
+/// The error code of a SaslHandshake v1 response (body with its header).
+pub fn handshake_response_error(body: &[u8]) -> Result<i16, WireError> {
+    let mut c = Cursor::new(body);
+    c.skip(4, "correlation_id")?;
+    c.i16("error_code")
+}
+
+/// The error code and message of a SaslAuthenticate v1 response.
+pub fn authenticate_response_error(body: &[u8]) -> Result<(i16, Option<String>), WireError> {
+    let mut c = Cursor::new(body);
+    c.skip(4, "correlation_id")?;
+    let code = c.i16("error_code")?;
+    let message = c.string_bytes(false, "error_message")?;
+    let message = (!message.is_empty()).then(|| String::from_utf8_lossy(message).into_owned());
+    Ok((code, message))
+}
+
+/// Request header v1 of a v1 request: api key, version, correlation id,
+/// client id.
+fn request_header(api_key: i16, correlation_id: i32) -> bytes::BytesMut {
+    use bytes::BufMut;
+    let mut out = bytes::BytesMut::new();
+    out.put_i16(api_key);
+    out.put_i16(1);
+    out.put_i32(correlation_id);
+    put_string(&mut out, CLIENT_ID);
+    out
+}
+
+fn put_string(out: &mut bytes::BytesMut, text: &str) {
+    use bytes::BufMut;
+    out.put_i16(i16::try_from(text.len()).unwrap_or(i16::MAX));
+    out.put_slice(text.as_bytes());
+}
+
+fn framed(body: bytes::BytesMut) -> bytes::Bytes {
+    use bytes::BufMut;
+    let mut out = bytes::BytesMut::with_capacity(4 + body.len());
+    out.put_i32(i32::try_from(body.len()).unwrap_or(i32::MAX));
+    out.put_slice(&body);
+    out.freeze()
+}

@@ -83,3 +83,54 @@ fn scram_client_first_messages_name_their_user() {
         assert!(scram_username(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn discovery_requests_decode_as_kafka_would_read_them() {
+    use kafka_protocol::protocol::Decodable;
+    let frame = sluice_wire::sasl::encode_handshake_request(5, "PLAIN");
+    let mut body = frame.slice(4..);
+    let header = RequestHeader::decode(&mut body, 1).unwrap();
+    assert_eq!(
+        (header.request_api_key, header.request_api_version),
+        (17, 1)
+    );
+    let request = SaslHandshakeRequest::decode(&mut body, 1).unwrap();
+    assert_eq!(request.mechanism.as_str(), "PLAIN");
+    let frame = sluice_wire::sasl::encode_authenticate_request(6, b"\0u\0p");
+    let mut body = frame.slice(4..);
+    RequestHeader::decode(&mut body, 1).unwrap();
+    let request = SaslAuthenticateRequest::decode(&mut body, 1).unwrap();
+    assert_eq!(&request.auth_bytes[..], b"\0u\0p");
+}
+
+#[test]
+fn discovery_reads_sasl_response_errors() {
+    use kafka_protocol::messages::{
+        ResponseHeader, SaslAuthenticateResponse, SaslHandshakeResponse,
+    };
+    let mut out = BytesMut::new();
+    ResponseHeader::default()
+        .with_correlation_id(5)
+        .encode(&mut out, 0)
+        .unwrap();
+    SaslHandshakeResponse::default()
+        .with_error_code(33)
+        .encode(&mut out, 1)
+        .unwrap();
+    assert_eq!(sluice_wire::sasl::handshake_response_error(&out), Ok(33));
+    let mut out = BytesMut::new();
+    ResponseHeader::default()
+        .with_correlation_id(6)
+        .encode(&mut out, 0)
+        .unwrap();
+    SaslAuthenticateResponse::default()
+        .with_error_code(58)
+        .with_error_message(Some(common::s("Invalid username or password")))
+        .encode(&mut out, 1)
+        .unwrap();
+    assert_eq!(
+        sluice_wire::sasl::authenticate_response_error(&out),
+        Ok((58, Some("Invalid username or password".to_owned())))
+    );
+    assert!(sluice_wire::sasl::authenticate_response_error(&out[..5]).is_err());
+}
