@@ -354,3 +354,36 @@ fn openapi_documents_every_route() {
         );
     }
 }
+
+/// The control plane keeps no secret values: a literal backend password is
+/// refused with its path, a reference is stored and served as written.
+#[test]
+fn literal_secrets_are_refused_and_references_kept() {
+    let temp = tempfile::tempdir().unwrap();
+    let cp = Cp::start(&temp.path().join("cp"));
+    let admin = cp.admin();
+    apply_yaml(&admin, &config_yaml("k1:9092"));
+    let with_password = |password: &str| {
+        json!({"name": "b2", "bootstrap_servers": ["k2:9092"],
+            "authentication": {"type": "sasl_plain", "username": "gw", "password": password}})
+    };
+    let literal = admin.post_json("/v1/backend_clusters", &with_password("s3cret-value"));
+    let (status, message, errors) = api_error(literal);
+    assert_eq!(status, 422, "{message}");
+    assert!(
+        has_error(&errors, "backend_clusters[1].authentication.password"),
+        "{errors:?}"
+    );
+    assert!(!format!("{message}{errors:?}").contains("s3cret-value"));
+    admin
+        .post_json(
+            "/v1/backend_clusters",
+            &with_password("${env:KAFKA_GW_PASSWORD}"),
+        )
+        .unwrap();
+    let config = admin.get("/v1/config").unwrap();
+    assert_eq!(
+        config["config"]["backend_clusters"][1]["authentication"]["password"],
+        json!("${env:KAFKA_GW_PASSWORD}")
+    );
+}

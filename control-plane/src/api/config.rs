@@ -112,6 +112,11 @@ pub(super) async fn commit(
     state: &AppState,
     decide: impl FnOnce(&VersionRecord) -> Result<Proposal, ApiError> + Send + 'static,
 ) -> Result<Committed, ApiError> {
+    let decide = move |previous: &VersionRecord| {
+        let proposal = decide(previous)?;
+        refuse_literal_secrets(&proposal.config)?;
+        Ok(proposal)
+    };
     let committed = state
         .blocking(move |state| state.store().commit(decide))
         .await?;
@@ -120,6 +125,32 @@ pub(super) async fn commit(
         state.announce(committed.version);
     }
     Ok(committed)
+}
+
+/// A secret given as a literal would be stored and served back by a GET;
+/// the control plane takes only references, resolved on each node.
+fn refuse_literal_secrets(config: &cp_sync::config::Config) -> Result<(), ApiError> {
+    use cp_sync::config::BackendAuthentication;
+    use cp_sync::secret::SecretRef;
+    let mut errors = Vec::new();
+    for (i, backend) in config.backend_clusters.iter().enumerate() {
+        if let BackendAuthentication::SaslPlain {
+            password: SecretRef::Literal(_),
+            ..
+        } = &backend.authentication
+        {
+            errors.push(ConfigError::new(
+                format!("backend_clusters[{i}].authentication.password"),
+                "the control plane keeps no secret values: use ${env:NAME} or ${file:/path}, read on each node",
+            ));
+        }
+    }
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Invalid(cp_sync::config::ConfigErrors::new(
+            errors,
+        ))),
+    }
 }
 
 fn body_format(headers: &HeaderMap) -> Result<ConfigFormat, ApiError> {
