@@ -8,6 +8,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use ring::{digest, hmac};
 
+use sluice_wire::sasl::unescape_scram_name;
+
 use super::ScramVerifier;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +56,9 @@ pub fn server_first(
     let bare = gs2_body(text)?;
     let mut fields = bare.split(',');
     let username = match fields.next().and_then(|f| f.strip_prefix("n=")) {
-        Some(name) => unescape_name(name)?,
+        Some(name) => {
+            unescape_scram_name(name).map_err(|_| ScramAuthError::Malformed("bad user name"))?
+        }
         None => return Err(ScramAuthError::Malformed("no user name")),
     };
     let client_nonce = fields
@@ -139,27 +143,6 @@ fn gs2_body(text: &str) -> Result<&str, ScramAuthError> {
         .split_once(',')
         .ok_or(ScramAuthError::Malformed("no GS2 header"))?;
     Ok(bare)
-}
-
-/// `=2C` and `=3D` are the only escapes in a SCRAM user name.
-fn unescape_name(name: &str) -> Result<String, ScramAuthError> {
-    let mut out = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(at) = rest.find('=') {
-        out.push_str(&rest[..at]);
-        let escape = rest.get(at..at + 3);
-        match escape {
-            Some("=2C") => out.push(','),
-            Some("=3D") => out.push('='),
-            _ => return Err(ScramAuthError::Malformed("bad escape in user name")),
-        }
-        rest = &rest[at + 3..];
-    }
-    out.push_str(rest);
-    match out.is_empty() {
-        true => Err(ScramAuthError::Malformed("empty user name")),
-        false => Ok(out),
-    }
 }
 
 /// Compares without stopping at the first difference.
@@ -263,6 +246,7 @@ mod tests {
 
     #[test]
     fn escaped_names_are_read() {
-        assert_eq!(unescape_name("a=2Cb=3Dc").unwrap(), "a,b=c");
+        let first = server_first(b"n,,n=a=2Cb=3Dc,r=x", |_| None, "s", b"x").unwrap();
+        assert_eq!(first.username, "a,b=c");
     }
 }

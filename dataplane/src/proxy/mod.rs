@@ -23,6 +23,7 @@ use futures_lite::{future, AsyncRead, AsyncWrite};
 pub use clock::{ClientTimeouts, ConnClock, Expiry};
 pub use env::{ConnEnv, ConnStats, PolicySource, PumpLimits, ShardConns};
 pub use error::{Chain, ConnError};
+pub use pump::request_header;
 
 use crate::metrics::labels::CloseReason;
 use pump::{pump_requests, pump_responses, RequestsEnd};

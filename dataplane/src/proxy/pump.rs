@@ -78,7 +78,7 @@ where
         };
         let read_at = meter.now();
         let body = frame.get(4..).unwrap_or_default();
-        let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
+        let header = request_header(body)?;
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
@@ -164,22 +164,27 @@ where
     next.map_err(ConnError::from_client_read)
 }
 
+/// A request's header, refused if sluice could not handle its response:
+/// refused here, so the close names the client, not the backend.
+pub fn request_header(body: &[u8]) -> Result<RequestHeader, ConnError> {
+    let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
+    if header.api_key != API_VERSIONS
+        && !request_version_handled(header.api_key, header.api_version)
+    {
+        return Err(ConnError::ClientFrame(WireError::UnsupportedVersion {
+            api_key: header.api_key,
+            version: header.api_version,
+        }));
+    }
+    Ok(header)
+}
+
 fn route_request(
     header: &RequestHeader,
     body: &[u8],
     policies: &ClusterPolicies,
     meter: &Meter,
 ) -> Result<Route, ConnError> {
-    if header.api_key != API_VERSIONS
-        && !request_version_handled(header.api_key, header.api_version)
-    {
-        // Its response could not be rewritten; refused here, so the close
-        // names the client, not the backend.
-        return Err(ConnError::ClientFrame(WireError::UnsupportedVersion {
-            api_key: header.api_key,
-            version: header.api_version,
-        }));
-    }
     match header.api_key {
         API_PRODUCE => {
             let verdict = (policies.produce.check(header, body)).map_err(ConnError::ClientFrame)?;

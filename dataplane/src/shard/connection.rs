@@ -21,15 +21,11 @@ use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
 use crate::policy::ClusterPolicies;
 use crate::proxy::{
-    frame_limits, run_pumps, Chain, ClientTimeouts, ConnClock, ConnEnv, ConnError, ConnStats,
-    Expiry, PolicySource,
+    frame_limits, request_header, run_pumps, Chain, ClientTimeouts, ConnClock, ConnEnv, ConnError,
+    ConnStats, Expiry, PolicySource,
 };
 use crate::routing::ConnRoute;
 use sluice_runtime::{FrameReader, ReadHooks};
-use sluice_wire::api_key::API_VERSIONS;
-use sluice_wire::header::peek_request_header;
-use sluice_wire::rewrite::request_version_handled;
-use sluice_wire::WireError;
 
 /// Where a connection was accepted.
 #[derive(Debug, Clone)]
@@ -197,7 +193,8 @@ async fn serve_routed(
         return Ok(CloseReason::ClientClosed);
     }
     clock.first_frame_arrived(ctx.conns.clock.now());
-    check_first_request(requests_in.data())?;
+    // Refused before anything is opened for it.
+    request_header(requests_in.data().get(4..).unwrap_or_default())?;
     let backend = upstream::connect(ctx, route, &meter).await?;
     let (backend_rx, backend_tx) = sluice_runtime::split(backend);
     let env = ConnEnv {
@@ -234,21 +231,6 @@ fn client_timeouts(limits: &ListenerLimits) -> ClientTimeouts {
         frame: limit(limits.frame_timeout_ms),
         idle: limit(limits.idle_timeout_ms),
     }
-}
-
-/// The first request's header, read before anything is opened for it.
-fn check_first_request(buffered: &[u8]) -> Result<(), ConnError> {
-    let body = buffered.get(4..).unwrap_or_default();
-    let header = peek_request_header(body).map_err(ConnError::ClientFrame)?;
-    if header.api_key != API_VERSIONS
-        && !request_version_handled(header.api_key, header.api_version)
-    {
-        return Err(ConnError::ClientFrame(WireError::UnsupportedVersion {
-            api_key: header.api_key,
-            version: header.api_version,
-        }));
-    }
-    Ok(())
 }
 
 impl PolicySource for ShardContext {

@@ -36,6 +36,25 @@ pub fn response_correlation_id(body: &[u8]) -> Result<i32, WireError> {
     Cursor::new(body).i32("response correlation_id")
 }
 
+/// Moves `c` from the start of a request body past its header: the fixed
+/// fields, `client_id` (a plain nullable STRING even in header v2) and, in
+/// header v2, the tagged fields. The walks that read one field of a request
+/// body start here.
+pub(crate) fn skip_request_header(
+    c: &mut Cursor<'_>,
+    api_key: i16,
+    api_version: i16,
+) -> Result<(), WireError> {
+    c.skip(8, "request header")?;
+    c.string(false, "request client_id")?;
+    // The callers' api keys are known, so the header version is too; the
+    // fallback only keeps this free of unwrap.
+    if request_header_version(api_key, api_version).unwrap_or(1) >= 2 {
+        c.skip_tagged_fields("request header tagged fields")?;
+    }
+    Ok(())
+}
+
 /// Request header version (1 or 2) for `(api_key, api_version)`; `None` for
 /// an api key kafka-protocol does not know.
 pub fn request_header_version(api_key: i16, api_version: i16) -> Option<i16> {

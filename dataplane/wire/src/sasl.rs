@@ -4,7 +4,7 @@
 //! bounds-checked walks; nothing here allocates from a declared length.
 
 use crate::api_key::{SASL_AUTHENTICATE, SASL_HANDSHAKE};
-use crate::header::request_header_version;
+use crate::header::skip_request_header;
 use crate::rewrite::tagged_walk::Cursor;
 use crate::WireError;
 
@@ -14,7 +14,7 @@ const AUTHENTICATE_FIRST_FLEXIBLE: i16 = 2;
 /// The mechanism a SaslHandshake request (v0 or v1) asks for.
 pub fn handshake_mechanism(body: &[u8], api_version: i16) -> Result<&str, WireError> {
     let mut c = Cursor::new(body);
-    skip_header(&mut c, SASL_HANDSHAKE, api_version)?;
+    skip_request_header(&mut c, SASL_HANDSHAKE, api_version)?;
     let name = c.string_bytes(false, "mechanism")?;
     std::str::from_utf8(name).map_err(|_| WireError::Malformed("mechanism is not UTF-8".into()))
 }
@@ -22,7 +22,7 @@ pub fn handshake_mechanism(body: &[u8], api_version: i16) -> Result<&str, WireEr
 /// The SASL bytes of a SaslAuthenticate request.
 pub fn authenticate_bytes(body: &[u8], api_version: i16) -> Result<&[u8], WireError> {
     let mut c = Cursor::new(body);
-    skip_header(&mut c, SASL_AUTHENTICATE, api_version)?;
+    skip_request_header(&mut c, SASL_AUTHENTICATE, api_version)?;
     let len = c.bytes_prefix(api_version >= AUTHENTICATE_FIRST_FLEXIBLE, "auth_bytes")?;
     c.take(len, "auth_bytes")
 }
@@ -79,8 +79,14 @@ pub fn scram_username(client_first: &[u8]) -> Result<String, WireError> {
         .ok_or_else(|| malformed("no GS2 header"))?;
     let name = (bare.split(',').next())
         .and_then(|field| field.strip_prefix("n="))
-        .filter(|name| !name.is_empty())
         .ok_or_else(|| malformed("no user name"))?;
+    unescape_scram_name(name)
+}
+
+/// A SCRAM user name as sent (`n=` field), unescaped: `=2C` is `,` and
+/// `=3D` is `=`, the only escapes RFC 5802 has. Empty names are refused.
+pub fn unescape_scram_name(name: &str) -> Result<String, WireError> {
+    let malformed = |why: &str| WireError::Malformed(format!("SCRAM user name: {why}"));
     let mut out = String::with_capacity(name.len());
     let mut pieces = name.split('=');
     out.push_str(pieces.next().unwrap_or_default());
@@ -88,21 +94,15 @@ pub fn scram_username(client_first: &[u8]) -> Result<String, WireError> {
         let unescaped = match piece.get(..2) {
             Some("2C") => ',',
             Some("3D") => '=',
-            _ => return Err(malformed("bad escape in user name")),
+            _ => return Err(malformed("bad escape")),
         };
         out.push(unescaped);
         out.push_str(piece.get(2..).unwrap_or_default());
     }
-    Ok(out)
-}
-
-fn skip_header(c: &mut Cursor<'_>, api_key: i16, api_version: i16) -> Result<(), WireError> {
-    c.skip(8, "request header")?;
-    c.string(false, "request client_id")?;
-    if request_header_version(api_key, api_version).unwrap_or(1) >= 2 {
-        c.skip_tagged_fields("request header tagged fields")?;
+    match out.is_empty() {
+        true => Err(malformed("empty")),
+        false => Ok(out),
     }
-    Ok(())
 }
 
 /// Who sends the requests below: the gateway's own discovery client.

@@ -6,7 +6,7 @@
 //! ([`crate::produce::produce_acks_and_timeout`]).
 
 use crate::api_key::{FETCH, JOIN_GROUP};
-use crate::header::request_header_version;
+use crate::header::skip_request_header;
 use crate::rewrite::tagged_walk::Cursor;
 use crate::WireError;
 
@@ -30,7 +30,7 @@ pub fn requested_wait_ms(api_key: i16, api_version: i16, body: &[u8]) -> Option<
 
 fn fetch_max_wait(body: &[u8], api_version: i16) -> Result<i32, WireError> {
     let mut c = Cursor::new(body);
-    skip_header(&mut c, FETCH, api_version)?;
+    skip_request_header(&mut c, FETCH, api_version)?;
     if api_version < FETCH_FIRST_WITHOUT_REPLICA_ID {
         c.skip(4, "replica_id")?;
     }
@@ -39,22 +39,11 @@ fn fetch_max_wait(body: &[u8], api_version: i16) -> Result<i32, WireError> {
 
 fn join_group_timeout(body: &[u8], api_version: i16) -> Result<i32, WireError> {
     let mut c = Cursor::new(body);
-    skip_header(&mut c, JOIN_GROUP, api_version)?;
+    skip_request_header(&mut c, JOIN_GROUP, api_version)?;
     c.string(api_version >= JOIN_FIRST_FLEXIBLE, "group_id")?;
     let session = c.i32("session_timeout_ms")?;
     if api_version < JOIN_FIRST_REBALANCE_TIMEOUT {
         return Ok(session);
     }
     c.i32("rebalance_timeout_ms")
-}
-
-/// From the start of the body to the first field of the request.
-fn skip_header(c: &mut Cursor<'_>, api_key: i16, api_version: i16) -> Result<(), WireError> {
-    c.skip(8, "request header")?;
-    // client_id is a plain nullable STRING even in header v2.
-    c.string(false, "request client_id")?;
-    if request_header_version(api_key, api_version).unwrap_or(1) >= 2 {
-        c.skip_tagged_fields("request header tagged fields")?;
-    }
-    Ok(())
 }

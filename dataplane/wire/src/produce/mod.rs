@@ -14,7 +14,7 @@ pub use request::{
 };
 
 use crate::api_key::PRODUCE;
-use crate::header::request_header_version;
+use crate::header::skip_request_header;
 use crate::rewrite::tagged_walk::Cursor;
 use crate::WireError;
 
@@ -44,14 +44,7 @@ pub fn produce_acks_and_timeout(body: &[u8], api_version: i16) -> Result<(i16, i
 
 /// Moves `c` from the start of the body to the `acks` field.
 fn walk_to_acks(c: &mut Cursor<'_>, api_version: i16) -> Result<(), WireError> {
-    c.skip(8, "request header")?;
-    // client_id is a plain nullable STRING even in header v2.
-    c.string(false, "request client_id")?;
-    // Produce is a known api key, so the header version is always known;
-    // the fallback only keeps this free of unwrap.
-    if request_header_version(PRODUCE, api_version).unwrap_or(1) >= 2 {
-        c.skip_tagged_fields("request header tagged fields")?;
-    }
+    skip_request_header(c, PRODUCE, api_version)?;
     if api_version >= FIRST_TRANSACTIONAL {
         c.string(api_version >= FIRST_FLEXIBLE, "transactional_id")?;
     }
