@@ -64,9 +64,12 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       are letters, digits, '_' and '-'.
   stop --dir DIR [--node ID] [--timeout S]
       SIGTERM all nodes (or one node id), wait (default 30 s), then SIGKILL.
-  start-node --dir DIR [--node ID] [--timeout S]
+  start-node --dir DIR [--node ID [--port P]] [--timeout S]
       Restart a stopped node of an existing DIR (without --node: all stopped
       nodes together) and wait until it is ready. TLS settings are kept.
+      With --port (plaintext clusters), the node comes back listening on, and
+      advertising, 127.0.0.1:P instead: a broker that moved. The move is kept
+      in DIR for later commands.
   status --dir DIR
       Show which nodes run.
   tool NAME [ARGS...]
@@ -232,7 +235,7 @@ cmd_tool() {
 
 OPT_DIR="" OPT_BROKERS="" OPT_PORT_BASE="" OPT_NODE_ID_BASE=1 OPT_NODE="" OPT_TIMEOUT=""
 OPT_TLS_CERT="" OPT_TLS_KEY="" OPT_TLS_CA="" OPT_TLS_CLIENT_AUTH="" OPT_RELAY_HOST=""
-OPT_SASL_USERS=""
+OPT_SASL_USERS="" OPT_PORT=""
 
 parse_opts() {
   while (($#)); do
@@ -250,12 +253,13 @@ parse_opts() {
       --tls-client-auth) OPT_TLS_CLIENT_AUTH="$2" ;;
       --relay-host) OPT_RELAY_HOST="$2" ;;
       --sasl-users) OPT_SASL_USERS="$2" ;;
+      --port) OPT_PORT="$2" ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
     shift 2
   done
   local v
-  for v in "$OPT_BROKERS" "$OPT_PORT_BASE" "$OPT_NODE_ID_BASE" "$OPT_NODE" "$OPT_TIMEOUT"; do
+  for v in "$OPT_BROKERS" "$OPT_PORT_BASE" "$OPT_NODE_ID_BASE" "$OPT_NODE" "$OPT_TIMEOUT" "$OPT_PORT"; do
     [[ -z "$v" || "$v" =~ ^[0-9]+$ ]] || die "not a number: $v"
   done
   [[ -n "$OPT_DIR" ]] || die "--dir is required"
@@ -274,6 +278,8 @@ CL_TLS=0 CL_TLS_CLIENT_AUTH=none
 CL_RELAY_HOST=""
 # CL_SASL: 1 if the client listener speaks SASL_PLAINTEXT.
 CL_SASL=0
+# Client ports of nodes moved by start-node --port, by node id.
+declare -A CL_MOVED=()
 
 load_cluster() {
   local dir="$1" key value
@@ -288,13 +294,14 @@ load_cluster() {
       tls_client_auth) CL_TLS_CLIENT_AUTH="$value" ;;
       relay_host) CL_RELAY_HOST="$value" ;;
       sasl) CL_SASL="$value" ;;
+      moved_port_*) CL_MOVED[${key#moved_port_}]="$value" ;;
     esac
   done <"$dir/cluster.env"
 }
 
 node_ids() { seq "$CL_NODE_ID_BASE" $((CL_NODE_ID_BASE + CL_BROKERS - 1)); }
 node_dir() { printf '%s/node-%s\n' "$OPT_DIR" "$1"; }
-broker_port() { echo $((CL_PORT_BASE + $1 - CL_NODE_ID_BASE)); }
+broker_port() { echo "${CL_MOVED[$1]:-$((CL_PORT_BASE + $1 - CL_NODE_ID_BASE))}"; }
 controller_port() { echo $((CL_PORT_BASE + CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
 # Inter-broker PLAINTEXT listener with TLS; the RELAYED listener without.
 internal_port() { echo $((CL_PORT_BASE + 2 * CL_BROKERS + $1 - CL_NODE_ID_BASE)); }
@@ -662,6 +669,7 @@ cmd_start() {
   # 1 and 3 are the sizes we test; other small sizes work the same way.
   [[ "$OPT_BROKERS" =~ ^[1-9]$ ]] || die "--brokers must be 1..9 (usually 1 or 3)"
   [[ -n "$OPT_PORT_BASE" ]] || die "--port-base is required"
+  [[ -z "$OPT_PORT" ]] || die "--port is for start-node"
   ensure_installed
   check_tls_opts
   check_sasl_opts
@@ -704,10 +712,12 @@ cmd_start_node() {
   parse_opts "$@"
   [[ -z "$OPT_TLS_CERT$OPT_TLS_KEY$OPT_TLS_CA$OPT_TLS_CLIENT_AUTH$OPT_RELAY_HOST" ]] ||
     die "start-node reuses the TLS and relay settings of start; --tls-* and --relay-host are for start"
+  [[ -z "$OPT_PORT" || -n "$OPT_NODE" ]] || die "--port needs --node"
   load_cluster "$OPT_DIR"
   local ids id
   if [[ -n "$OPT_NODE" ]]; then
     [[ -f "$(node_dir "$OPT_NODE")/server.properties" ]] || die "no node $OPT_NODE in $OPT_DIR"
+    [[ -z "$OPT_PORT" ]] || move_node "$OPT_NODE" "$OPT_PORT"
     ids=("$OPT_NODE")
   else
     mapfile -t ids < <(node_ids)
@@ -723,6 +733,20 @@ cmd_start_node() {
   wait_ready "${OPT_TIMEOUT:-$DEFAULT_START_TIMEOUT}" "${ids[@]}"
   log "node(s) ${ids[*]} ready"
   bootstrap_list
+}
+
+# move_node ID PORT: rewrite stopped node ID's config to listen on PORT.
+move_node() {
+  local id="$1" port="$2"
+  if ((CL_TLS || CL_SASL)) || [[ -n "$CL_RELAY_HOST" ]]; then
+    die "--port is for plaintext clusters only"
+  fi
+  ! node_pid "$id" >/dev/null || die "node $id runs; stop it before moving it"
+  ! port_open "$port" || die "port $port is already in use"
+  CL_MOVED[$id]="$port"
+  echo "moved_port_$id=$port" >>"$OPT_DIR/cluster.env"
+  write_node_config "$id"
+  log "node $id moves to 127.0.0.1:$port"
 }
 
 # ------------------------------------------------------------ stop/status ---

@@ -2,7 +2,8 @@
 //! Kafka's Java tools, kcat (librdkafka) and a raw protocol client.
 //!
 //! One cluster and one gateway serve every trial (starting Kafka is the
-//! slow part), so trials run one at a time, the broker-failure trial last.
+//! slow part), so trials run one at a time, the broker-failure and
+//! broker-move trials last.
 
 #[path = "kafka/admin.rs"]
 mod admin;
@@ -22,6 +23,8 @@ mod failover;
 mod leaks;
 #[path = "kafka/lifecycle.rs"]
 mod lifecycle;
+#[path = "kafka/moved.rs"]
+mod moved;
 #[path = "kafka/observability.rs"]
 mod observability;
 #[path = "kafka/policies.rs"]
@@ -121,6 +124,10 @@ fn main() {
         (
             "broker_failure_loses_no_acknowledged_record",
             failover::broker_stop_during_run,
+        ),
+        (
+            "a_moved_broker_is_found_through_metadata",
+            moved::a_moved_broker_is_found_through_metadata,
         ),
     ];
     harness::run_with_kafka(tests, || {

@@ -16,6 +16,7 @@ use futures_lite::{future, FutureExt};
 use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
+use super::topology_watch::WatchedBrokers;
 use super::{accept, upstream, CloseOrder, ShardContext};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
@@ -197,11 +198,12 @@ async fn serve_routed(
     request_header(requests_in.data().get(4..).unwrap_or_default())?;
     let backend = upstream::connect(ctx, route, &meter).await?;
     let (backend_rx, backend_tx) = sluice_runtime::split(backend);
+    let brokers = WatchedBrokers { route, ctx };
     let env = ConnEnv {
         shard: &ctx.conns,
         policies: ctx,
         virtual_cluster: &route.cluster.virtual_cluster,
-        brokers: route,
+        brokers: &brokers,
         limits,
         stats,
         clock,

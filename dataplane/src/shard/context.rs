@@ -13,6 +13,7 @@ use rustls::client::Resumption;
 use rustls::server::ServerSessionMemoryCache;
 use rustls::{ClientConfig, ServerConfig};
 
+use super::topology_watch::StaleAsks;
 use crate::discovery::DiscoveryMsg;
 use crate::metrics::{ShardMeter, ShardObserver};
 use crate::proxy::{ConnClock, Expiry, PumpLimits, ShardConns};
@@ -71,6 +72,7 @@ pub struct ShardContext {
     open: RefCell<HashMap<u64, OpenConn>>,
     /// While draining: connections found resting, with their activity then.
     drain_seen: RefCell<HashMap<u64, u64>>,
+    pub(super) stale_asks: StaleAsks,
 }
 
 /// An open connection as the shard sees it: what it depends on, its
@@ -128,6 +130,7 @@ impl ShardContext {
             tls: RefCell::new(ShardTls::default()),
             open: RefCell::new(HashMap::new()),
             drain_seen: RefCell::new(HashMap::new()),
+            stale_asks: StaleAsks::default(),
         }
     }
 
@@ -245,6 +248,25 @@ impl ShardContext {
 
     pub fn topology(&self, backend: &str) -> Option<Arc<BackendTopology>> {
         self.topologies.borrow().get(backend).cloned()
+    }
+
+    /// Whether the shard's topology of `backend` has broker `node_id` at
+    /// `host:port`, and which topology was looked at (its `Arc` address;
+    /// 0 when there is none yet).
+    pub fn broker_known(
+        &self,
+        backend: &str,
+        node_id: i32,
+        host: &str,
+        port: i32,
+    ) -> (usize, bool) {
+        let topologies = self.topologies.borrow();
+        let Some(topology) = topologies.get(backend) else {
+            return (0, false);
+        };
+        let known = (topology.brokers.get(&node_id))
+            .is_some_and(|e| e.host == host && i32::from(e.port) == port);
+        (Arc::as_ptr(topology) as usize, known)
     }
 
     /// Asks the discovery thread for fresh metadata. Never blocks: if the

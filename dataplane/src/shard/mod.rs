@@ -7,6 +7,7 @@ mod context;
 mod limits;
 mod listeners;
 mod mailbox;
+mod topology_watch;
 mod upstream;
 
 use std::rc::Rc;

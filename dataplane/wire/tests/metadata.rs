@@ -114,6 +114,40 @@ fn every_version_drops_unmapped_brokers_and_orphans_their_partitions() {
     }
 }
 
+/// Hears the backend's address of every broker, as the gateway's
+/// topology check does.
+struct Noting {
+    map: TestMap,
+    heard: std::cell::RefCell<Vec<(i32, String, i32)>>,
+}
+
+impl sluice_wire::rewrite::BrokerAddressMap for Noting {
+    fn broker_endpoint(&self, node_id: i32) -> Option<(std::borrow::Cow<'_, str>, i32)> {
+        self.map.broker_endpoint(node_id)
+    }
+
+    fn note_backend_broker(&self, node_id: i32, host: &str, port: i32) {
+        self.heard
+            .borrow_mut()
+            .push((node_id, host.to_owned(), port));
+    }
+}
+
+#[test]
+fn every_version_tells_the_map_each_backend_address_mapped_or_not() {
+    let expected: Vec<(i32, String, i32)> = (BACKEND.iter())
+        .map(|&(id, host, port)| (id, host.to_owned(), port))
+        .collect();
+    for v in versions() {
+        let noting = Noting {
+            map: TestMap::only(&[1, 2]),
+            heard: Default::default(),
+        };
+        rewrite(KEY, v, &response_frame(KEY, v, &response(v)), &noting);
+        assert_eq!(*noting.heard.borrow(), expected, "v{v}");
+    }
+}
+
 #[test]
 fn already_gateway_addresses_are_unchanged() {
     let map = TestMap::all();

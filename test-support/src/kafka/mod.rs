@@ -116,6 +116,20 @@ impl KafkaCluster {
             .expect("run kafka-local.sh start-node");
         assert!(status.success(), "restarting node {node} failed");
     }
+
+    /// Restarts stopped node `node` listening on, and advertising, `port`:
+    /// a broker that moved. `bootstrap` still names its old port, which
+    /// clients skip as long as another broker there answers.
+    pub fn start_node_at(&self, node: i32, port: u16) {
+        let status = Command::new(script())
+            .args(["start-node", "--dir"])
+            .arg(self.dir.path())
+            .args(["--node", &node.to_string(), "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run kafka-local.sh start-node --port");
+        assert!(status.success(), "moving node {node} to port {port} failed");
+    }
 }
 
 impl Drop for KafkaCluster {

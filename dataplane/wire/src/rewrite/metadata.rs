@@ -29,6 +29,7 @@ pub(super) fn rewrite(
     let mut unmapped = Unmapped::default();
     let mut changed = false;
     response.brokers.retain_mut(|b| {
+        map.note_backend_broker(b.node_id.0, b.host.as_str(), b.port);
         match map_endpoint(map, b.node_id.0, &mut b.host, &mut b.port, &mut unmapped) {
             Some(c) => {
                 changed |= c;

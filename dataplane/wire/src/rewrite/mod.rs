@@ -42,6 +42,11 @@ pub(crate) use metadata::walk as walk_metadata_response;
 /// node while others (port mapping) lend one configured host to every node.
 pub trait BrokerAddressMap {
     fn broker_endpoint(&self, node_id: i32) -> Option<(Cow<'_, str>, i32)>;
+
+    /// Told, for each broker a Metadata response lists, the address the
+    /// backend gives for it, before that address is replaced: the gateway
+    /// can tell from it that a broker moved or joined.
+    fn note_backend_broker(&self, _node_id: i32, _host: &str, _port: i32) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

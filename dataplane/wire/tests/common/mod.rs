@@ -136,7 +136,12 @@ pub fn decode_frame<M: Decodable>(key: ApiKey, version: i16, frame: &Bytes) -> M
     m
 }
 
-pub fn rewrite(key: ApiKey, version: i16, frame: &Bytes, map: &TestMap) -> RewriteOutcome {
+pub fn rewrite(
+    key: ApiKey,
+    version: i16,
+    frame: &Bytes,
+    map: &dyn BrokerAddressMap,
+) -> RewriteOutcome {
     rewrite_response(key as i16, version, &body_of(frame), map)
         .unwrap_or_else(|e| panic!("{key:?} v{version}: {e}"))
 }
