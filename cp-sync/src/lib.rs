@@ -4,6 +4,7 @@
 //! certificate files the configuration names.
 
 pub mod config;
+pub mod credentials;
 pub mod files;
 pub mod remote;
 pub mod scram;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::tls::TlsMaterials;
 
 /// One fully validated configuration, numbered so shards and operators can
@@ -20,6 +21,8 @@ pub struct Snapshot {
     /// snapshot that differs from the previous one only here (certificate
     /// rotation) has an equal `config`: running connections can stay.
     pub tls: TlsMaterials,
+    /// The secrets `config` names, resolved on this node.
+    pub credentials: Credentials,
 }
 
 impl Snapshot {
@@ -28,12 +31,14 @@ impl Snapshot {
         source: impl Into<String>,
         config: Config,
         tls: TlsMaterials,
+        credentials: Credentials,
     ) -> Arc<Self> {
         Arc::new(Snapshot {
             epoch,
             source: source.into(),
             config,
             tls,
+            credentials,
         })
     }
 }

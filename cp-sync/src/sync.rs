@@ -11,9 +11,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use tracing::{error, info};
 
 use crate::config::{Config, ConfigErrors};
+use crate::credentials::{build_credentials, Credentials};
 use crate::snapshot::Snapshot;
 use crate::source::ConfigSource;
-use crate::tls::{build_tls, tls_fingerprint};
+use crate::tls::{build_tls, tls_fingerprint, TlsMaterials};
 
 /// Receives every accepted snapshot. The data plane fans it out to its shards
 /// with non-blocking sends.
@@ -164,10 +165,10 @@ impl ConfigSync {
     /// errors are returned.
     pub fn load(&mut self) -> Result<Arc<Snapshot>, ConfigErrors> {
         let config = self.source.fetch()?;
-        let tls = build_tls(&config)?;
+        let (tls, credentials) = build_materials(&config)?;
         self.epoch += 1;
         self.failed_tls = None;
-        let snapshot = Snapshot::new(self.epoch, self.source.describe(), config, tls);
+        let snapshot = Snapshot::new(self.epoch, self.source.describe(), config, tls, credentials);
         self.current = Some(snapshot.clone());
         Ok(snapshot)
     }
@@ -245,12 +246,12 @@ impl ConfigSync {
             origin,
             reply,
         } = offer;
-        let verdict = match build_tls(&config) {
-            Ok(tls) => {
+        let verdict = match build_materials(&config) {
+            Ok((tls, credentials)) => {
                 self.epoch += 1;
                 self.failed_tls = None;
                 self.source.accepted(&config, &origin);
-                let snapshot = Snapshot::new(self.epoch, origin, config, tls);
+                let snapshot = Snapshot::new(self.epoch, origin, config, tls, credentials);
                 self.current = Some(snapshot.clone());
                 info!(epoch = snapshot.epoch, source = %snapshot.source, "configuration applied");
                 publish(snapshot);
@@ -282,7 +283,9 @@ impl ConfigSync {
                 self.epoch += 1;
                 self.failed_tls = None;
                 let config = current.config.clone();
-                let snapshot = Snapshot::new(self.epoch, current.source.clone(), config, tls);
+                let credentials = current.credentials.clone();
+                let source = current.source.clone();
+                let snapshot = Snapshot::new(self.epoch, source, config, tls, credentials);
                 self.current = Some(snapshot.clone());
                 info!(
                     epoch = snapshot.epoch,
@@ -299,4 +302,12 @@ impl ConfigSync {
             }
         }
     }
+}
+
+/// What a configuration needs from this node's files and environment: TLS
+/// configurations and resolved secrets.
+fn build_materials(config: &Config) -> Result<(TlsMaterials, Credentials), ConfigErrors> {
+    let tls = build_tls(config)?;
+    let credentials = build_credentials(config, &|name| std::env::var(name).ok())?;
+    Ok((tls, credentials))
 }

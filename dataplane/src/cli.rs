@@ -125,6 +125,10 @@ pub struct RunArgs {
         env = "SLUICE_REQUEST_TIMEOUT_MARGIN_MS"
     )]
     pub request_timeout_margin_ms: u64,
+    /// How long sluice waits before answering a failed client login (then
+    /// it closes the connection), so that guessing passwords is slow.
+    #[arg(long, default_value_t = 100, env = "SLUICE_AUTH_FAILURE_DELAY_MS")]
+    pub auth_failure_delay_ms: u64,
     /// Bytes of client frames the node holds at once, split evenly over
     /// the shards; a frame that does not fit waits, one larger than a
     /// shard's share is refused.
@@ -225,6 +229,7 @@ fn run_options(args: RunArgs) -> anyhow::Result<RunOptions> {
         // Split over the shards once their number is known.
         frame_budget: args.frame_budget_bytes,
         request_margin: Duration::from_millis(args.request_timeout_margin_ms),
+        auth_failure_delay: Duration::from_millis(args.auth_failure_delay_ms),
     };
     Ok(RunOptions {
         origin: args.source.origin(),

@@ -12,6 +12,8 @@
 //! else, and private modules let the compiler report dead code.
 
 mod admin;
+mod auth;
+mod backend_login;
 pub mod cli;
 mod config_source;
 mod conn_limits;

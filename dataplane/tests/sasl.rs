@@ -10,6 +10,7 @@ mod support;
 
 use std::time::Duration;
 
+use cp_sync::scram::{ScramAlgorithm, ScramVerifier};
 use sluice_test_support::harness::{self, TestFn};
 use sluice_test_support::kafka::NODE_ID_BASE;
 use sluice_test_support::kafka::{kcat_output, tool, KafkaCluster};
@@ -45,8 +46,19 @@ fn client_properties(dir: &Path, mechanism: &str, user: &str, password: &str) ->
 }
 
 fn topics(env: &Env, mechanism: &str, password: &str, args: &[&str]) -> std::process::Output {
-    let props = client_properties(env.dir.path(), mechanism, USER, password);
-    let mut all = vec!["--bootstrap-server", env.cluster.bootstrap.as_str()];
+    let login = (mechanism, USER, password);
+    topics_at(env, &env.cluster.bootstrap, login, args)
+}
+
+/// kafka-topics through `bootstrap`, logged in as `(mechanism, user, password)`.
+fn topics_at(
+    env: &Env,
+    bootstrap: &str,
+    (mechanism, user, password): (&str, &str, &str),
+    args: &[&str],
+) -> std::process::Output {
+    let props = client_properties(env.dir.path(), mechanism, user, password);
+    let mut all = vec!["--bootstrap-server", bootstrap];
     all.extend(["--command-config", props.as_str()]);
     all.extend(args);
     tool("kafka-topics", &all, None)
@@ -70,12 +82,12 @@ fn java_clients_log_in_with_every_mechanism(env: &Env) {
 }
 
 fn kcat_logs_in_with_plain(env: &Env) {
-    kcat_round_trip(&env.cluster.bootstrap, "sasl-kcat");
+    kcat_round_trip(&env.cluster.bootstrap, "sasl-kcat", USER, PASSWORD);
 }
 
-/// kcat produces and reads back two records through `bootstrap` as alice
+/// kcat produces and reads back two records through `bootstrap` as `user`
 /// with PLAIN; a wrong password is refused.
-fn kcat_round_trip(bootstrap: &str, topic: &str) {
+fn kcat_round_trip(bootstrap: &str, topic: &str, user: &str, password: &str) {
     let auth = |password: &str| {
         let bootstrap = bootstrap.to_owned();
         vec![
@@ -86,7 +98,7 @@ fn kcat_round_trip(bootstrap: &str, topic: &str) {
             "-X".to_owned(),
             "sasl.mechanisms=PLAIN".to_owned(),
             "-X".to_owned(),
-            format!("sasl.username={USER}"),
+            format!("sasl.username={user}"),
             "-X".to_owned(),
             format!("sasl.password={password}"),
         ]
@@ -97,10 +109,10 @@ fn kcat_round_trip(bootstrap: &str, topic: &str) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         kcat_output(None, &args, stdin)
     };
-    let produced = run(PASSWORD, &["-P", "-t", topic], Some("one\ntwo\n"));
+    let produced = run(password, &["-P", "-t", topic], Some("one\ntwo\n"));
     assert!(produced.status.success(), "{produced:?}");
     let consumed = run(
-        PASSWORD,
+        password,
         &["-C", "-t", topic, "-o", "beginning", "-c", "2", "-q"],
         None,
     );
@@ -109,25 +121,126 @@ fn kcat_round_trip(bootstrap: &str, topic: &str) {
     assert!(!refused.status.success(), "{refused:?}");
 }
 
-/// sluice logs in to discover the brokers (its password from the
-/// environment), and a client's own PLAIN login passes through it.
-fn plain_logins_pass_through_sluice(env: &Env) {
+/// A gateway in front of the SASL cluster: it logs in with `backend` (its
+/// password from the environment) and its clients with `schemes`.
+fn gateway(env: &Env, backend: &str, schemes: &str, vars: &[(&str, &str)]) -> Gateway {
     let first = ports::free_port_block(3);
     let credential = format!(
-        "    authentication: {{type: sasl_plain, username: {USER}, password: \"${{env:SLUICE_TEST_BACKEND_PASSWORD}}\"}}\n"
+        "    authentication: {{type: {backend}, username: {USER}, password: \"${{env:SLUICE_TEST_BACKEND_PASSWORD}}\"}}\n"
     );
-    let config = port_mapping_config(&env.cluster.bootstrap, first, 3, NODE_ID_BASE).replacen(
-        "    metadata_update_interval_seconds: 5\n",
-        &format!("    metadata_update_interval_seconds: 5\n{credential}"),
-        1,
-    );
+    let config = port_mapping_config(&env.cluster.bootstrap, first, 3, NODE_ID_BASE)
+        .replacen(
+            "    metadata_update_interval_seconds: 5\n",
+            &format!("    metadata_update_interval_seconds: 5\n{credential}"),
+            1,
+        )
+        .replacen(
+            "    destination: { name: kafka }\n",
+            &format!("    destination: {{ name: kafka }}\n    authentication:\n{schemes}"),
+            1,
+        );
     let args = ["--shards", "1", "--no-pin"];
-    let env_vars = [("SLUICE_TEST_BACKEND_PASSWORD", PASSWORD)];
-    let gw = Gateway::spawn_env(&config, first, &args, &env_vars);
+    let mut all_vars = vec![("SLUICE_TEST_BACKEND_PASSWORD", PASSWORD)];
+    all_vars.extend_from_slice(vars);
+    let gw = Gateway::spawn_env(&config, first, &args, &all_vars);
     gw.wait_log("sluice is serving", Duration::from_secs(60));
     gw.wait_log("backend brokers discovered", Duration::from_secs(60));
-    kcat_round_trip(&gw.bootstrap(), "through-sluice");
-    assert!(!gw.logs().contains(PASSWORD), "a password reached the log");
+    gw
+}
+
+/// sluice logs in to discover the brokers, and a client's own PLAIN login
+/// passes through it to the broker.
+fn plain_logins_pass_through_sluice(env: &Env) {
+    let schemes = "      - {type: sasl_plain, mediation: passthrough}\n";
+    let gw = gateway(env, "sasl_plain", schemes, &[]);
+    let refused = topics_at(
+        env,
+        &gw.bootstrap(),
+        ("SCRAM-SHA-256", USER, PASSWORD),
+        &["--list"],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr
+            .contains("'SCRAM-SHA-256' not enabled in the server, enabled mechanisms are [PLAIN]"),
+        "a mechanism the virtual cluster does not offer: {stderr}"
+    );
+    kcat_round_trip(&gw.bootstrap(), "through-sluice", USER, PASSWORD);
+    let log = gw.logs();
+    assert!(!log.contains(PASSWORD), "a password reached the log");
+    assert!(log.contains(&format!("principal=\"{USER}\"")), "{log}");
+}
+
+const DAVE_PASSWORD: &str = "dave-secret";
+const ERIN_PASSWORD: &str = "erin-secret";
+
+/// Terminating schemes: dave (PLAIN) and erin (SCRAM-SHA-512) are known to
+/// sluice only, erin by a verifier.
+fn terminating_schemes() -> String {
+    let verifier =
+        ScramVerifier::generate(ScramAlgorithm::Sha512, ERIN_PASSWORD, 4096).expect("a verifier");
+    let fields: String = (verifier.to_yaml().lines())
+        .map(|line| format!("            {line}\n"))
+        .collect();
+    format!(
+        "      - type: sasl_plain\n        mediation: terminate\n        \
+         principals: [{{username: dave, password: \"${{env:SLUICE_TEST_DAVE_PASSWORD}}\"}}]\n\
+         \x20     - type: sasl_scram\n        algorithm: sha512\n        mediation: terminate\n\
+         \x20       principals:\n          - username: erin\n{fields}"
+    )
+}
+
+/// Clients log in to sluice as users the broker does not know; sluice
+/// checks them itself and logs in to Kafka as alice, with SCRAM.
+fn terminated_logins_are_checked_by_sluice(env: &Env) {
+    let vars = [("SLUICE_TEST_DAVE_PASSWORD", DAVE_PASSWORD)];
+    let gw = gateway(
+        env,
+        "sasl_scram, algorithm: sha512",
+        &terminating_schemes(),
+        &vars,
+    );
+    let bootstrap = gw.bootstrap();
+    kcat_round_trip(&bootstrap, "terminated", "dave", DAVE_PASSWORD);
+    // The broker itself does not know dave: sluice used its own credential.
+    let direct = kcat_output(
+        None,
+        &[
+            "-L",
+            "-b",
+            &env.cluster.bootstrap,
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanisms=PLAIN",
+            "-X",
+            "sasl.username=dave",
+            "-X",
+            &format!("sasl.password={DAVE_PASSWORD}"),
+        ],
+        None,
+    );
+    assert!(
+        !direct.status.success(),
+        "the broker knows dave: {direct:?}"
+    );
+    let erin = ("SCRAM-SHA-512", "erin", ERIN_PASSWORD);
+    let listed = topics_at(env, &bootstrap, erin, &["--list"]);
+    assert!(listed.status.success(), "erin with SCRAM: {listed:?}");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("terminated"));
+    let wrong = ("SCRAM-SHA-512", "erin", "wrong-password");
+    let refused = topics_at(env, &bootstrap, wrong, &["--list"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("SaslAuthenticationException"), "{stderr}");
+    let log = gw.logs();
+    for secret in [PASSWORD, DAVE_PASSWORD, ERIN_PASSWORD, "wrong-password"] {
+        assert!(!log.contains(secret), "{secret} reached the log");
+    }
+    assert!(log.contains("principal=\"dave\"") && log.contains("principal=\"erin\""));
+    assert!(
+        log.contains("reason_code=\"authentication_failed\""),
+        "{log}"
+    );
 }
 
 fn main() {
@@ -140,6 +253,10 @@ fn main() {
         (
             "plain_logins_pass_through_sluice",
             plain_logins_pass_through_sluice,
+        ),
+        (
+            "terminated_logins_are_checked_by_sluice",
+            terminated_logins_are_checked_by_sluice,
         ),
     ];
     harness::run_with_kafka(tests, || Env {

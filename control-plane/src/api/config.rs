@@ -130,21 +130,14 @@ pub(super) async fn commit(
 /// A secret given as a literal would be stored and served back by a GET;
 /// the control plane takes only references, resolved on each node.
 fn refuse_literal_secrets(config: &cp_sync::config::Config) -> Result<(), ApiError> {
-    use cp_sync::config::BackendAuthentication;
-    use cp_sync::secret::SecretRef;
-    let mut errors = Vec::new();
-    for (i, backend) in config.backend_clusters.iter().enumerate() {
-        if let BackendAuthentication::SaslPlain {
-            password: SecretRef::Literal(_),
-            ..
-        } = &backend.authentication
-        {
-            errors.push(ConfigError::new(
-                format!("backend_clusters[{i}].authentication.password"),
+    let errors: Vec<ConfigError> = (cp_sync::credentials::literal_secret_paths(config).into_iter())
+        .map(|path| {
+            ConfigError::new(
+                path,
                 "the control plane keeps no secret values: use ${env:NAME} or ${file:/path}, read on each node",
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     match errors.is_empty() {
         true => Ok(()),
         false => Err(ApiError::Invalid(cp_sync::config::ConfigErrors::new(

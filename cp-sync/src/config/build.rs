@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde_yaml_ng::Value;
 
+use super::auth;
 use super::document::{decode, split_tag, unknown_type_message};
 use super::errors::{DocPath, ErrorList};
 use super::limits::build_limits;
@@ -16,13 +17,12 @@ use super::origins::{ListenerOrigin, Origins};
 use super::policies::build_produce_policies;
 use super::ports::PortRange;
 use super::raw::{
-    RawBackendCluster, RawDocument, RawEmpty, RawListener, RawPolicy, RawPortMapping, RawSaslPlain,
-    RawVirtualCluster,
+    RawBackendCluster, RawDocument, RawListener, RawPolicy, RawPortMapping, RawVirtualCluster,
 };
 use super::schema::{
     default_addresses, default_virtual_authentication, BackendAuthentication, BackendCluster,
-    Config, Destination, HostMapping, Listener, ListenerPolicy, PortMapping, VirtualAuthentication,
-    VirtualCluster, DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
+    Config, Destination, HostMapping, Listener, ListenerPolicy, PortMapping, VirtualCluster,
+    DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS,
 };
 use super::tls_build::{backend_tls, build_sni_mapping, build_tls_server};
 
@@ -98,7 +98,7 @@ fn name_of(value: &Value) -> Option<String> {
 fn build_backend(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<BackendCluster> {
     let raw: RawBackendCluster = decode(value, at, errors)?;
     let authentication = match &raw.authentication {
-        Some(auth) => backend_authentication(auth, &at.key("authentication"), errors),
+        Some(auth) => auth::backend_authentication(auth, &at.key("authentication"), errors),
         None => BackendAuthentication::default(),
     };
     Some(BackendCluster {
@@ -109,57 +109,10 @@ fn build_backend(value: &Value, at: &DocPath, errors: &mut ErrorList) -> Option<
         metadata_update_interval_seconds: raw
             .metadata_update_interval_seconds
             .unwrap_or(DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS),
+        insecure_allow_anonymous_virtual_cluster_auth: raw
+            .insecure_allow_anonymous_virtual_cluster_auth
+            .unwrap_or(false),
     })
-}
-
-/// `anonymous` or `sasl_plain {username, password}`; `sasl_scram` is
-/// reserved.
-fn backend_authentication(
-    value: &Value,
-    at: &DocPath,
-    errors: &mut ErrorList,
-) -> BackendAuthentication {
-    let plain = split_tag(value, &DocPath::default(), &mut ErrorList::default())
-        .filter(|(tag, _)| tag == "sasl_plain");
-    let Some((_, rest)) = plain else {
-        anonymous_only(value, at, &["sasl_scram"], errors);
-        return BackendAuthentication::Anonymous;
-    };
-    let Some(raw) = decode::<RawSaslPlain>(&rest, at, errors) else {
-        return BackendAuthentication::Anonymous;
-    };
-    if raw.username.is_empty() {
-        errors.push(at.key("username"), "must not be empty");
-    }
-    match crate::secret::SecretRef::parse(&raw.password) {
-        Ok(password) => BackendAuthentication::SaslPlain {
-            username: raw.username,
-            password,
-        },
-        Err(e) => {
-            errors.push(at.key("password"), e.to_string());
-            BackendAuthentication::Anonymous
-        }
-    }
-}
-
-/// Decodes `{type: anonymous}`, the only scheme so far; `future` lists the
-/// types the schema reserves, which get "not supported yet".
-fn anonymous_only(value: &Value, at: &DocPath, future: &[&str], errors: &mut ErrorList) {
-    let Some((tag, rest)) = split_tag(value, at, errors) else {
-        return;
-    };
-    if tag == "anonymous" {
-        decode::<RawEmpty>(&rest, at, errors);
-    } else if future.contains(&tag.as_str()) {
-        errors.push(
-            at.key("type"),
-            format!("authentication type {tag} is not supported yet; use anonymous"),
-        );
-    } else {
-        let message = unknown_type_message("authentication", &tag, &["anonymous"]);
-        errors.push(at.key("type"), message);
-    }
 }
 
 fn build_virtual_cluster(
@@ -168,16 +121,19 @@ fn build_virtual_cluster(
     errors: &mut ErrorList,
 ) -> Option<VirtualCluster> {
     let raw: RawVirtualCluster = decode(value, at, errors)?;
-    let future = ["sasl_plain", "sasl_scram", "oauth_bearer"];
     let authentication = match &raw.authentication {
-        Some(schemes) => schemes
-            .iter()
-            .enumerate()
-            .map(|(k, scheme)| {
-                anonymous_only(scheme, &at.key("authentication").index(k), &future, errors);
-                VirtualAuthentication::Anonymous
-            })
-            .collect(),
+        Some(schemes) => {
+            let built: Vec<_> = (schemes.iter().enumerate())
+                .filter_map(|(k, scheme)| {
+                    auth::virtual_scheme(scheme, &at.key("authentication").index(k), errors)
+                })
+                .collect();
+            // Schemes that failed were reported; the list is not empty.
+            match built.is_empty() && !schemes.is_empty() {
+                true => default_virtual_authentication(),
+                false => built,
+            }
+        }
         None => default_virtual_authentication(),
     };
     if raw.namespace.is_some() {

@@ -8,6 +8,8 @@
 //! The control plane uses the same code, so a config it accepts is one the
 //! data plane accepts.
 
+mod auth;
+mod auth_schema;
 mod build;
 mod document;
 mod errors;
@@ -30,6 +32,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use auth_schema::{Mediation, PlainPrincipal, ScramPrincipal};
 pub use document::ConfigFormat;
 pub use errors::{ConfigError, ConfigErrors};
 pub(crate) use errors::{DocPath, ErrorList};

@@ -28,6 +28,7 @@ pub(super) struct RawBackendCluster {
     pub authentication: Option<Value>,
     pub tls: Option<RawBackendTls>,
     pub metadata_update_interval_seconds: Option<u64>,
+    pub insecure_allow_anonymous_virtual_cluster_auth: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -128,14 +129,6 @@ pub(super) struct RawPortMapping {
     pub advertised_host: String,
     pub bootstrap_port: Option<BootstrapPort>,
     pub min_broker_id: Option<i32>,
-}
-
-/// `sasl_plain` backend authentication.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSaslPlain {
-    pub username: String,
-    pub password: String,
 }
 
 /// A variant with no fields: every key left after `type` is unknown.

@@ -22,6 +22,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::auth_schema::{BackendAuthentication, VirtualAuthentication};
+
 use super::limits::ListenerLimits;
 use super::policies::ProducePolicy;
 use super::ports::{ListenerPorts, PortRange};
@@ -53,6 +55,10 @@ pub struct BackendCluster {
     pub tls: BackendTls,
     #[serde(default = "default_metadata_update_interval_seconds")]
     pub metadata_update_interval_seconds: u64,
+    /// Lets clients of an anonymous virtual cluster in front of this
+    /// backend use the gateway's own backend credential.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_allow_anonymous_virtual_cluster_auth: bool,
 }
 
 impl BackendCluster {
@@ -70,20 +76,6 @@ impl BackendCluster {
 
 fn default_metadata_update_interval_seconds() -> u64 {
     DEFAULT_METADATA_UPDATE_INTERVAL_SECONDS
-}
-
-/// How the gateway authenticates to a backend cluster.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum BackendAuthentication {
-    #[default]
-    Anonymous,
-    /// SASL/PLAIN with the gateway's own credential (discovery logs in
-    /// with it).
-    SaslPlain {
-        username: String,
-        password: crate::secret::SecretRef,
-    },
 }
 
 /// TLS from the gateway to a backend cluster. With `enabled: false` the
@@ -143,13 +135,6 @@ impl Destination {
     pub fn new(name: impl Into<String>) -> Self {
         Self { name: name.into() }
     }
-}
-
-/// How clients authenticate to a virtual cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum VirtualAuthentication {
-    Anonymous,
 }
 
 /// Who enforces Kafka ACLs.

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::auth::check_virtual_schemes;
 use super::errors::{ConfigErrors, DocPath, ErrorList};
 use super::listeners::check_listeners;
 use super::origins::Origins;
@@ -111,6 +112,9 @@ fn check_virtual_clusters(config: &Config, origins: &Origins, errors: &mut Error
                 "must list at least one scheme, e.g. [{type: anonymous}]",
             );
         }
+        let backend = (config.backend_clusters.iter()).find(|b| b.name == destination);
+        let schemes = &virtual_cluster.authentication;
+        check_virtual_schemes(schemes, backend, &at.key("authentication"), errors);
         if virtual_cluster.acl_mode == AclMode::EnforceOnGateway {
             errors.push(
                 at.key("acl_mode"),

@@ -146,7 +146,7 @@ fn gs2_body(text: &str) -> Result<&str, ScramAuthError> {
 }
 
 /// Compares without stopping at the first difference.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

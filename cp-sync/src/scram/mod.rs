@@ -3,8 +3,11 @@
 //! configuration never holds a SCRAM user's password and a login costs no
 //! PBKDF2 on the node: the salted hash was computed once, here.
 
+mod client;
 mod exchange;
 
+pub use client::{ClientFinal, ClientFirst};
+use exchange::same_bytes;
 pub use exchange::{server_final, server_first, ScramAuthError, ServerFirst};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -18,7 +21,7 @@ pub const MIN_ITERATIONS: u32 = 4096;
 /// RFC 5802 suggests a salt of at least 16 bytes; sluice makes 24.
 const SALT_LEN: usize = 24;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScramAlgorithm {
     Sha256,
@@ -58,6 +61,43 @@ impl ScramAlgorithm {
     fn output_len(self) -> usize {
         self.digest().output_len()
     }
+
+    /// Bytes in a stored key or server key.
+    pub fn key_len(self) -> usize {
+        self.output_len()
+    }
+}
+
+/// A fresh random nonce for one SCRAM exchange: base64, so printable and
+/// free of commas. `None` if the system random source fails.
+pub fn new_nonce() -> Option<String> {
+    let mut bytes = [0u8; 18];
+    rand::SecureRandom::fill(&rand::SystemRandom::new(), &mut bytes).ok()?;
+    Some(BASE64.encode(bytes))
+}
+
+/// Standard base64, as verifier fields are written.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    BASE64.decode(text).ok()
+}
+
+/// PBKDF2 of `password`: `None` below Kafka's minimum iteration count.
+fn salted_password(
+    algorithm: ScramAlgorithm,
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+) -> Option<Vec<u8>> {
+    let rounds = NonZeroU32::new(iterations).filter(|n| n.get() >= MIN_ITERATIONS)?;
+    let mut salted = vec![0u8; algorithm.output_len()];
+    pbkdf2::derive(
+        algorithm.pbkdf2(),
+        rounds,
+        salt,
+        password.as_bytes(),
+        &mut salted,
+    );
+    Some(salted)
 }
 
 /// A user's SCRAM credential as a server stores it.
@@ -116,28 +156,31 @@ impl ScramVerifier {
         if password.is_empty() {
             return Err(ScramError::EmptyPassword);
         }
-        let rounds = NonZeroU32::new(iterations)
-            .filter(|n| n.get() >= MIN_ITERATIONS)
+        let salted = salted_password(algorithm, password, &salt, iterations)
             .ok_or(ScramError::TooFewIterations(iterations))?;
-        let mut salted = vec![0u8; algorithm.output_len()];
-        pbkdf2::derive(
-            algorithm.pbkdf2(),
-            rounds,
-            &salt,
-            password.as_bytes(),
-            &mut salted,
-        );
-        let key = hmac::Key::new(algorithm.hmac(), &salted);
+        Ok(ScramVerifier::from_salted(
+            algorithm, &salted, salt, iterations,
+        ))
+    }
+
+    /// The verifier of a salted password (PBKDF2 already done).
+    fn from_salted(
+        algorithm: ScramAlgorithm,
+        salted: &[u8],
+        salt: Vec<u8>,
+        iterations: u32,
+    ) -> ScramVerifier {
+        let key = hmac::Key::new(algorithm.hmac(), salted);
         let client_key = hmac::sign(&key, b"Client Key");
         let server_key = hmac::sign(&key, b"Server Key");
         let stored_key = digest::digest(algorithm.digest(), client_key.as_ref());
-        Ok(ScramVerifier {
+        ScramVerifier {
             algorithm,
             salt,
             iterations,
             stored_key: stored_key.as_ref().to_vec(),
             server_key: server_key.as_ref().to_vec(),
-        })
+        }
     }
 
     /// The fields as they go in a configuration file (base64).

@@ -180,7 +180,7 @@ listeners:
         let format = cp_sync::config::ConfigFormat::Yaml;
         let config = cp_sync::config::parse_config_str(yaml, format).expect("valid config");
         let tls = cp_sync::tls::build_tls(&config).expect("no TLS files");
-        let snapshot = Snapshot::new(4, "test.yaml", config, tls);
+        let snapshot = Snapshot::new(4, "test.yaml", config, tls, Default::default());
         let board = StatusBoard::new("node-a".into(), 1);
         board.set_config(&snapshot);
         let endpoint = |host: &str, port| Endpoint {

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 
+use crate::backend_login::{LoginError, LoginExchange};
 use crate::topology::Endpoint;
+use cp_sync::credentials::BackendLogin;
 use sluice_wire::discovery::{
     choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
     encode_metadata_request, BackendBroker,
 };
-use sluice_wire::sasl;
 
 /// Metadata responses for clusters with many brokers stay far below this;
 /// anything larger is treated as a broken peer.
@@ -44,18 +45,11 @@ pub enum FetchError {
     },
     #[error("backend credentials: {0}")]
     Credentials(String),
-    #[error("{addr}: SASL/PLAIN login refused (error code {code}): {message}")]
-    LoginRefused {
+    #[error("{addr}: {source}")]
+    Login {
         addr: SocketAddr,
-        code: i16,
-        message: String,
+        source: LoginError,
     },
-}
-
-/// The gateway's own SASL/PLAIN credential for a backend.
-pub struct PlainLogin {
-    pub username: String,
-    pub password: cp_sync::secret::Secret,
 }
 
 /// Brokers and cluster id as one backend broker reported them.
@@ -84,7 +78,7 @@ pub fn fetch_metadata(
     endpoint: &Endpoint,
     timeout: Duration,
     tls: Option<&Arc<rustls::ClientConfig>>,
-    login: Option<&PlainLogin>,
+    login: Option<&BackendLogin>,
 ) -> Result<FetchedMetadata, FetchError> {
     let addr = endpoint.addr;
     let io = |source| FetchError::Io { addr, source };
@@ -107,7 +101,7 @@ pub fn fetch_metadata(
 fn exchange(
     mut stream: impl Read + Write,
     addr: SocketAddr,
-    login: Option<&PlainLogin>,
+    login: Option<&BackendLogin>,
 ) -> Result<FetchedMetadata, FetchError> {
     let io = |source| FetchError::Io { addr, source };
     let wire = |source| FetchError::Wire { addr, source };
@@ -132,45 +126,24 @@ fn exchange(
     })
 }
 
-/// SaslHandshake then SaslAuthenticate with a PLAIN message.
+/// The gateway's SASL login, before anything else is asked.
 fn log_in(
     stream: &mut (impl Read + Write),
     addr: SocketAddr,
-    login: &PlainLogin,
+    login: &BackendLogin,
 ) -> Result<(), FetchError> {
     let io = |source| FetchError::Io { addr, source };
-    let wire = |source| FetchError::Wire { addr, source };
-    let refused = |code, message: Option<String>| FetchError::LoginRefused {
-        addr,
-        code,
-        message: message.unwrap_or_else(|| "no message".to_owned()),
-    };
-    stream
-        .write_all(&sasl::encode_handshake_request(3, "PLAIN"))
-        .map_err(io)?;
-    let body = read_frame(stream, addr)?;
-    match sasl::handshake_response_error(&body).map_err(wire)? {
-        0 => {}
-        code => {
-            return Err(refused(
-                code,
-                Some("the broker does not offer PLAIN".into()),
-            ))
+    let mut exchange = LoginExchange::new(login);
+    let mut frame = exchange.start();
+    loop {
+        stream.write_all(&frame).map_err(io)?;
+        stream.flush().map_err(io)?;
+        let body = read_frame(stream, addr)?;
+        match exchange.answer(&body) {
+            Ok(Some(next)) => frame = next,
+            Ok(None) => return Ok(()),
+            Err(source) => return Err(FetchError::Login { addr, source }),
         }
-    }
-    let mut message = Vec::new();
-    message.push(0);
-    message.extend_from_slice(login.username.as_bytes());
-    message.push(0);
-    message.extend_from_slice(login.password.expose().as_bytes());
-    stream
-        .write_all(&sasl::encode_authenticate_request(4, &message))
-        .map_err(io)?;
-    stream.flush().map_err(io)?;
-    let body = read_frame(stream, addr)?;
-    match sasl::authenticate_response_error(&body).map_err(wire)? {
-        (0, _) => Ok(()),
-        (code, message) => Err(refused(code, message)),
     }
 }
 

@@ -12,13 +12,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cp_sync::config::BackendCluster;
+use cp_sync::credentials::BackendLogin;
 use cp_sync::Snapshot;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tracing::{debug, info, warn};
 
 use crate::topology::{BackendTopology, Endpoint};
 
-pub use fetch::{fetch_metadata, FetchError, PlainLogin};
+pub use fetch::{fetch_metadata, FetchError};
 
 /// How long one Metadata round trip may take before the next server is tried.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -233,20 +234,28 @@ fn discover(
 
 /// The backend's credential, its secret read now (from the environment
 /// or a file) so a rotated secret is used at the next refresh.
-fn backend_login(backend: &BackendCluster) -> Result<Option<PlainLogin>, FetchError> {
+fn backend_login(backend: &BackendCluster) -> Result<Option<BackendLogin>, FetchError> {
     use cp_sync::config::BackendAuthentication;
-    match &backend.authentication {
-        BackendAuthentication::Anonymous => Ok(None),
-        BackendAuthentication::SaslPlain { username, password } => {
-            let password = password
-                .resolve(&|name| std::env::var(name).ok())
-                .map_err(|e| FetchError::Credentials(format!("password: {e}")))?;
-            Ok(Some(PlainLogin {
-                username: username.clone(),
-                password,
-            }))
-        }
-    }
+    let resolve = |password: &cp_sync::secret::SecretRef| {
+        (password.resolve(&|name| std::env::var(name).ok()))
+            .map_err(|e| FetchError::Credentials(format!("password: {e}")))
+    };
+    Ok(match &backend.authentication {
+        BackendAuthentication::Anonymous => None,
+        BackendAuthentication::SaslPlain { username, password } => Some(BackendLogin::Plain {
+            username: username.clone(),
+            password: resolve(password)?,
+        }),
+        BackendAuthentication::SaslScram {
+            algorithm,
+            username,
+            password,
+        } => Some(BackendLogin::Scram {
+            algorithm: *algorithm,
+            username: username.clone(),
+            password: resolve(password)?,
+        }),
+    })
 }
 
 fn build_topology(

@@ -69,6 +69,10 @@ label_enum! {
         FrameOverBudget => "frame_over_budget",
         DrainTimeout => "drain_timeout",
         PolicyRefused => "policy_refused",
+        AuthenticationFailed => "authentication_failed",
+        NotAuthenticated => "not_authenticated",
+        SaslState => "sasl_protocol_error",
+        BackendLogin => "backend_login_failed",
         Internal => "internal_error",
     }
 }
@@ -83,6 +87,7 @@ impl CloseReason {
             CloseReason::Draining => "gateway draining",
             CloseReason::ResponseSideEnded => "response side ended",
             CloseReason::IdleTimeout => "idle for longer than the listener's idle_timeout_ms",
+            CloseReason::AuthenticationFailed => "client authentication failed",
             other => other.label(),
         }
     }
@@ -107,6 +112,35 @@ impl From<CloseReason> for CloseLabels {
             frame: None,
         }
     }
+}
+
+label_enum! {
+    /// The SASL mechanism of a login the gateway checked; `unsupported`
+    /// for a mechanism the virtual cluster does not offer.
+    SaslMechanism {
+        Plain => "PLAIN",
+        ScramSha256 => "SCRAM-SHA-256",
+        ScramSha512 => "SCRAM-SHA-512",
+        Unsupported => "unsupported",
+    }
+}
+
+impl SaslMechanism {
+    pub fn of(mechanism: Option<&str>) -> SaslMechanism {
+        match mechanism {
+            Some("PLAIN") => SaslMechanism::Plain,
+            Some("SCRAM-SHA-256") => SaslMechanism::ScramSha256,
+            Some("SCRAM-SHA-512") => SaslMechanism::ScramSha512,
+            _ => SaslMechanism::Unsupported,
+        }
+    }
+}
+
+/// Counters per (mechanism, result): ok then failed for each mechanism.
+pub const AUTH_SLOTS: usize = SaslMechanism::COUNT * 2;
+
+pub fn auth_slot(mechanism: SaslMechanism, ok: bool) -> usize {
+    mechanism.index() * 2 + usize::from(!ok)
 }
 
 label_enum! {

@@ -13,7 +13,7 @@ use prometheus::{Encoder, TextEncoder};
 use super::budget::budget_families;
 use super::histogram::{bounds_seconds, HistogramCounts};
 use super::labels::{api_label, rtt_class_label, BackendError, CloseReason, FrameReject, Side};
-use super::labels::{PolicyLimit, TlsFailure};
+use super::labels::{auth_slot, PolicyLimit, SaslMechanism, TlsFailure};
 use super::refusals::RefuseReason;
 use super::snapshot::Totals;
 
@@ -295,14 +295,40 @@ fn policy_families(t: &Totals) -> Vec<MetricFamily> {
             refusals.push(counter(c.policy_refusals[limit.index()], &labels));
         }
     }
-    family(
+    let refusals = family(
         "sluice_policy_refusals_total",
         "Requests refused by a virtual cluster's produce policy, by the limit they broke.",
         MetricType::COUNTER,
         refusals,
+    );
+    refusals
+        .into_iter()
+        .chain(authentication_family(t))
+        .collect()
+}
+
+fn authentication_family(t: &Totals) -> Option<MetricFamily> {
+    let mut logins = Vec::new();
+    for (key, c) in &t.routes {
+        for mechanism in SaslMechanism::ALL {
+            for (ok, result) in [(true, "ok"), (false, "failed")] {
+                let labels = [
+                    ("listener", &*key.listener),
+                    ("virtual_cluster", &*key.virtual_cluster),
+                    ("mechanism", mechanism.label()),
+                    ("result", result),
+                ];
+                let count = c.authentications[auth_slot(*mechanism, ok)];
+                logins.push(counter(count, &labels));
+            }
+        }
+    }
+    family(
+        "sluice_authentications_total",
+        "Client logins the gateway checked itself (terminated SASL), by mechanism and result.",
+        MetricType::COUNTER,
+        logins,
     )
-    .into_iter()
-    .collect()
 }
 
 fn backend_families(t: &Totals) -> Vec<MetricFamily> {

@@ -15,7 +15,10 @@ use sluice_runtime::ByteBudget;
 use super::budget::BudgetCounts;
 use super::histogram::CellHistogram;
 use super::hub::ShardObserver;
-use super::labels::{api_slot, rtt_class, BackendError, CloseLabels, CloseReason, PolicyLimit};
+use super::labels::{
+    api_slot, auth_slot, rtt_class, BackendError, CloseLabels, CloseReason, PolicyLimit,
+    SaslMechanism, AUTH_SLOTS,
+};
 use super::labels::{FrameReject, Side, TlsFailure, API_SLOTS, RTT_CLASSES};
 use super::refusals::RefuseReason;
 use super::snapshot::{ListenerCounts, RouteCounts, RouteKey, ShardSnapshot};
@@ -106,6 +109,7 @@ pub struct RouteMeter {
     backend_opened: Cell<u64>,
     backend_errors: [Cell<u64>; BackendError::COUNT],
     policy_refusals: [Cell<u64>; PolicyLimit::COUNT],
+    authentications: [Cell<u64>; AUTH_SLOTS],
     forward: CellHistogram,
     processing: CellHistogram,
     rtt: [CellHistogram; RTT_CLASSES],
@@ -122,6 +126,7 @@ impl RouteMeter {
             backend_opened: Cell::new(0),
             backend_errors: cells(),
             policy_refusals: cells(),
+            authentications: cells(),
             forward: CellHistogram::default(),
             processing: CellHistogram::default(),
             rtt: std::array::from_fn(|_| CellHistogram::default()),
@@ -143,6 +148,7 @@ impl RouteMeter {
             backend_opened: self.backend_opened.get(),
             backend_errors: read(&self.backend_errors),
             policy_refusals: read(&self.policy_refusals),
+            authentications: read(&self.authentications),
             forward: self.forward.snapshot(),
             processing: self.processing.snapshot(),
             rtt: std::array::from_fn(|i| self.rtt[i].snapshot()),
@@ -211,6 +217,13 @@ impl Meter {
     pub fn policy_refused(&self, limit: PolicyLimit) {
         if let Some(m) = &self.0 {
             bump(&m.policy_refusals[limit.index()]);
+        }
+    }
+
+    /// A login the gateway checked (`None`: a mechanism not offered).
+    pub fn authentication(&self, mechanism: Option<&str>, ok: bool) {
+        if let Some(m) = &self.0 {
+            bump(&m.authentications[auth_slot(SaslMechanism::of(mechanism), ok)]);
         }
     }
 

@@ -11,7 +11,7 @@ use super::budget::BudgetCounts;
 use super::histogram::HistogramCounts;
 use super::labels::RTT_CLASSES;
 use super::labels::{
-    BackendError, CloseReason, FrameReject, PolicyLimit, Side, TlsFailure, API_SLOTS,
+    BackendError, CloseReason, FrameReject, PolicyLimit, Side, TlsFailure, API_SLOTS, AUTH_SLOTS,
 };
 use super::refusals::RefuseReason;
 
@@ -75,6 +75,8 @@ pub struct RouteCounts {
     pub backend_opened: u64,
     pub backend_errors: [u64; BackendError::COUNT],
     pub policy_refusals: [u64; PolicyLimit::COUNT],
+    /// By `labels::auth_slot`.
+    pub authentications: [u64; AUTH_SLOTS],
     /// Request fully read -> written to the backend.
     pub forward: HistogramCounts,
     /// Response fully read -> written to the client.
@@ -93,6 +95,7 @@ impl Default for RouteCounts {
             backend_opened: 0,
             backend_errors: [0; BackendError::COUNT],
             policy_refusals: [0; PolicyLimit::COUNT],
+            authentications: [0; AUTH_SLOTS],
             forward: HistogramCounts::default(),
             processing: HistogramCounts::default(),
             rtt: [HistogramCounts::default(); RTT_CLASSES],
@@ -109,6 +112,7 @@ impl RouteCounts {
         self.backend_opened += other.backend_opened;
         add_all(&mut self.backend_errors, &other.backend_errors);
         add_all(&mut self.policy_refusals, &other.policy_refusals);
+        add_all(&mut self.authentications, &other.authentications);
         self.forward.add(&other.forward);
         self.processing.add(&other.processing);
         for (mine, theirs) in self.rtt.iter_mut().zip(other.rtt.iter()) {

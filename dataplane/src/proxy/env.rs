@@ -14,6 +14,8 @@ use sluice_runtime::{ByteBudget, CoarseClock};
 
 use sluice_wire::rewrite::BrokerAddressMap;
 
+use crate::auth::{ClientAuth, Session};
+
 use super::clock::ConnClock;
 use super::memo::ResponseMemo;
 use crate::metrics::Meter;
@@ -122,6 +124,9 @@ pub struct PumpLimits {
     /// How long past the wait a client allowed it the broker may take to
     /// answer before the request counts as lost.
     pub request_margin: Duration,
+    /// How long a failed login waits before its answer, so that guessing
+    /// passwords is slow.
+    pub auth_failure_delay: Duration,
 }
 
 /// Byte and request counts of one connection, and the requests it still
@@ -132,6 +137,8 @@ pub struct ConnStats {
     pub bytes_from_backend: Cell<u64>,
     pub requests: Cell<u64>,
     pub outstanding: Cell<usize>,
+    /// Who the client is, once it has logged in.
+    pub session: Session,
 }
 
 /// Everything one connection's pumps read besides their four stream ends.
@@ -141,6 +148,9 @@ pub struct ConnEnv<'a> {
     pub virtual_cluster: &'a str,
     /// Broker addresses as this connection's clients must see them.
     pub brokers: &'a dyn BrokerAddressMap,
+    /// How the virtual cluster's clients log in, and who this one is.
+    pub auth: &'a ClientAuth,
+    pub session: &'a Session,
     pub limits: PumpLimits,
     pub stats: &'a ConnStats,
     pub clock: &'a ConnClock,

@@ -99,10 +99,31 @@ pub enum ConnError {
     /// A policy refused a request that no response could refuse.
     #[error("{0}")]
     PolicyRefused(String),
+    /// A request other than ApiVersions and SASL before the client logged
+    /// in, on a virtual cluster that requires a login.
+    #[error("api key {api_key} before the client authenticated")]
+    NotAuthenticated { api_key: i16 },
+    /// SASL requests out of order, or in a form sluice does not take.
+    #[error("SASL: {0}")]
+    SaslState(String),
+    /// The gateway's own login to the broker failed.
+    #[error("logging in to the backend: {0}")]
+    BackendLogin(#[source] crate::backend_login::LoginError),
     /// A bug in sluice: the connection's code panicked. Only this
     /// connection ends; the shard and its other connections go on.
     #[error("internal error (a bug in sluice, please report it): {0}")]
     Internal(String),
+}
+
+impl From<crate::auth::AuthError> for ConnError {
+    fn from(err: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError;
+        match err {
+            AuthError::NotAuthenticated { api_key } => ConnError::NotAuthenticated { api_key },
+            AuthError::SaslState(why) => ConnError::SaslState(why),
+            AuthError::Frame(e) => ConnError::ClientFrame(e),
+        }
+    }
 }
 
 impl ConnError {
@@ -115,6 +136,8 @@ impl ConnError {
             Expired(Expiry::Upstream) => Side::Backend,
             Expired(_) => Side::Client,
             NoSni | UnknownSni(_) | PolicyRefused(_) => Side::Client,
+            NotAuthenticated { .. } | SaslState(_) => Side::Client,
+            BackendLogin(_) => Side::Backend,
             BackendTls { .. } | BackendServerName(_) => Side::Backend,
             BackendFrame(_) | BackendTruncated(_) | BackendIo(_) | BackendClosed(_) => {
                 Side::Backend
@@ -208,6 +231,9 @@ impl ConnError {
             E::FrameOverBudget(_) => CloseReason::FrameOverBudget,
             E::DrainTimeout(_) => CloseReason::DrainTimeout,
             E::PolicyRefused(_) => CloseReason::PolicyRefused,
+            E::NotAuthenticated { .. } => CloseReason::NotAuthenticated,
+            E::SaslState(_) => CloseReason::SaslState,
+            E::BackendLogin(_) => CloseReason::BackendLogin,
             E::Internal(_) => CloseReason::Internal,
         }
     }
@@ -269,6 +295,11 @@ mod tests {
             ),
             (ConnError::TooManyConnections(1), "too_many_connections"),
             (ConnError::PolicyRefused("acks=0".into()), "policy_refused"),
+            (
+                ConnError::NotAuthenticated { api_key: 3 },
+                "not_authenticated",
+            ),
+            (ConnError::SaslState("v0".into()), "sasl_protocol_error"),
             (ConnError::Internal("oops".into()), "internal_error"),
         ];
         for (err, label) in cases {

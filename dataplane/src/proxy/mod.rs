@@ -65,6 +65,7 @@ where
         reason.set(match end {
             RequestsEnd::ClientClosed => CloseReason::ClientClosed,
             RequestsEnd::ResponsesEnded => CloseReason::ResponseSideEnded,
+            RequestsEnd::AuthenticationFailed => CloseReason::AuthenticationFailed,
         });
         if client_hung_up.get() && env.stats.outstanding.get() > 0 {
             // Nobody will read what the broker still owes, and it may never

@@ -26,6 +26,7 @@ use super::cut_through::{forward_large, LargeResponse};
 use super::env::{ConnEnv, PolicyView};
 use super::error::ConnError;
 use super::fifo::{FifoReceiver, FifoSender, Slot};
+use crate::auth::{ConnAuth, Gate};
 use crate::metrics::Meter;
 use crate::policy::{ClusterPolicies, ProduceVerdict};
 use sluice_runtime::{FrameReader, FrameStart};
@@ -50,6 +51,8 @@ pub(crate) enum InFlight {
 pub(crate) enum RequestsEnd {
     ClientClosed,
     ResponsesEnded,
+    /// A login failed; its answer is queued and the connection ends after it.
+    AuthenticationFailed,
 }
 
 enum Route {
@@ -71,6 +74,7 @@ where
 {
     let (stats, meter) = (env.stats, env.meter);
     let mut policies = PolicyView::new(env.virtual_cluster);
+    let mut auth = ConnAuth::new(env.auth, env.session, meter);
     let mut batch = Batch::default();
     loop {
         let Some(frame) = next_request(env, client, &mut batch, upstream).await? else {
@@ -82,7 +86,20 @@ where
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let route = route_request(&header, body, policies.current(env.policies), meter)?;
+        let (route, refused) = match auth.check(&header, body)? {
+            Gate::Forward => {
+                let policies = policies.current(env.policies);
+                (route_request(&header, body, policies, meter)?, false)
+            }
+            Gate::Answer(answer) => (Route::Local(answer), false),
+            Gate::Refuse(answer) => {
+                let delay = env.limits.auth_failure_delay;
+                if !delay.is_zero() {
+                    glommio::timer::sleep(delay).await;
+                }
+                (Route::Local(answer), true)
+            }
+        };
         let entry = in_flight_entry(env, header, route);
         if let Some(entry) = entry {
             let tracked = matches!(entry, InFlight::Backend { .. });
@@ -94,6 +111,9 @@ where
             // Queue before writing: the response cannot then overtake its entry.
             if inflight.push(entry).await.is_err() {
                 return Ok(RequestsEnd::ResponsesEnded);
+            }
+            if refused {
+                return Ok(RequestsEnd::AuthenticationFailed);
             }
             if !tracked {
                 continue;

@@ -14,7 +14,9 @@ use cp_sync::config::{
 use cp_sync::Snapshot;
 use sluice_wire::rewrite::BrokerAddressMap;
 
+use crate::auth::ClientAuth;
 use crate::policy::{compile_policies, ClusterPolicies};
+use cp_sync::credentials::BackendLogin;
 
 pub use cp_sync::config::PortTarget;
 
@@ -33,6 +35,12 @@ pub struct ClusterRoute {
     pub backend: String,
     /// Set when the backend wants TLS.
     pub backend_tls: Option<Arc<rustls::ClientConfig>>,
+    /// How clients log in.
+    pub auth: Arc<ClientAuth>,
+    /// The gateway's own login to the backend, made on every upstream
+    /// connection before a client request is forwarded; `None` when the
+    /// backend takes anonymous connections or clients log in themselves.
+    pub backend_login: Option<Arc<BackendLogin>>,
     /// What an open connection depends on: a change here closes it.
     authentication: Vec<VirtualAuthentication>,
     backend_config: BackendCluster,
@@ -277,6 +285,8 @@ fn cluster_route(snapshot: &Snapshot, virtual_cluster: &str) -> Option<ClusterRo
         .iter()
         .find(|vc| vc.name == virtual_cluster)?;
     let backend = &vc.destination.name;
+    let logins = snapshot.credentials.clusters.get(&vc.name).cloned();
+    let auth = ClientAuth::compile(&vc.authentication, logins);
     let backend_config = config
         .backend_clusters
         .iter()
@@ -286,6 +296,11 @@ fn cluster_route(snapshot: &Snapshot, virtual_cluster: &str) -> Option<ClusterRo
         dns_label: vc.dns_label.clone(),
         backend: backend.clone(),
         backend_tls: snapshot.tls.backends.get(backend).cloned(),
+        backend_login: (auth.gateway_logs_in())
+            .then(|| snapshot.credentials.backends.get(backend).cloned())
+            .flatten()
+            .map(Arc::new),
+        auth: Arc::new(auth),
         authentication: vc.authentication.clone(),
         backend_config: backend_config.clone(),
     })

@@ -20,7 +20,13 @@ fn table(epoch: u64, yaml: &str) -> RouteTable {
     let format = cp_sync::config::ConfigFormat::Yaml;
     let config = cp_sync::config::parse_config_str(yaml, format).expect("valid config");
     let tls = cp_sync::tls::build_tls(&config).expect("no TLS files");
-    RouteTable::compile(&Snapshot::new(epoch, "test.yaml", config, tls))
+    RouteTable::compile(&Snapshot::new(
+        epoch,
+        "test.yaml",
+        config,
+        tls,
+        Default::default(),
+    ))
 }
 
 fn with_limits(limits: &str) -> String {

@@ -17,7 +17,7 @@ use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
 use super::topology_watch::WatchedBrokers;
-use super::{accept, upstream, CloseOrder, ShardContext};
+use super::{accept, upstream, upstream_login, CloseOrder, ShardContext};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
 use crate::policy::ClusterPolicies;
@@ -94,17 +94,20 @@ fn log_close(
     let bytes_out = stats.bytes_from_backend.get();
     let requests = stats.requests.get();
     let duration_ms = started.elapsed().as_millis() as u64;
+    let principal = (stats.session.principal())
+        .map(|p| p.name.escape_debug().to_string())
+        .unwrap_or_default();
     // `reason` is for people, `reason_code` is the bounded value the
     // sluice_client_connections_closed_total metric counts it under.
     match result {
         Ok(end) => {
             let (reason, reason_code) = (end.text(), end.label());
-            info!(shard, listener, %peer, port, serial, reason, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
+            info!(shard, listener, %peer, port, serial, reason, reason_code, principal, bytes_in, bytes_out, requests, duration_ms, "connection closed")
         }
         Err(e) => {
             let reason_code = e.close_reason().label();
             let reason = Chain(&e);
-            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), %reason, reason_code, bytes_in, bytes_out, requests, duration_ms, "connection closed")
+            warn!(shard, listener, %peer, port, serial, side = e.side().as_str(), %reason, reason_code, principal, bytes_in, bytes_out, requests, duration_ms, "connection closed")
         }
     }
 }
@@ -196,7 +199,10 @@ async fn serve_routed(
     clock.first_frame_arrived(ctx.conns.clock.now());
     // Refused before anything is opened for it.
     request_header(requests_in.data().get(4..).unwrap_or_default())?;
-    let backend = upstream::connect(ctx, route, &meter).await?;
+    let mut backend = upstream::connect(ctx, route, &meter).await?;
+    if let Some(login) = &route.cluster.backend_login {
+        upstream_login::log_in(&mut backend, login, ctx.settings.connect_timeout).await?;
+    }
     let (backend_rx, backend_tx) = sluice_runtime::split(backend);
     let brokers = WatchedBrokers { route, ctx };
     let env = ConnEnv {
@@ -204,6 +210,8 @@ async fn serve_routed(
         policies: ctx,
         virtual_cluster: &route.cluster.virtual_cluster,
         brokers: &brokers,
+        auth: &route.cluster.auth,
+        session: &stats.session,
         limits,
         stats,
         clock,

@@ -41,6 +41,8 @@ pub struct ShardSettings {
     pub frame_budget: usize,
     /// Added to the wait a client allowed the broker.
     pub request_margin: Duration,
+    /// Before the answer to a failed client login.
+    pub auth_failure_delay: Duration,
 }
 
 impl ShardSettings {
@@ -51,6 +53,7 @@ impl ShardSettings {
             max_inflight: self.max_inflight,
             cut_through: self.cut_through,
             request_margin: self.request_margin,
+            auth_failure_delay: self.auth_failure_delay,
         }
     }
 }

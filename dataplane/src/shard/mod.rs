@@ -9,6 +9,7 @@ mod listeners;
 mod mailbox;
 mod topology_watch;
 mod upstream;
+mod upstream_login;
 
 use std::rc::Rc;
 use std::sync::Arc;

@@ -25,6 +25,7 @@ pub mod header;
 pub mod produce;
 pub mod rewrite;
 pub mod sasl;
+pub mod sasl_answer;
 pub mod stream;
 pub mod wait;
 

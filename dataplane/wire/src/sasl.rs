@@ -131,14 +131,30 @@ pub fn handshake_response_error(body: &[u8]) -> Result<i16, WireError> {
     c.i16("error_code")
 }
 
-/// The error code and message of a SaslAuthenticate v1 response.
-pub fn authenticate_response_error(body: &[u8]) -> Result<(i16, Option<String>), WireError> {
+/// A SaslAuthenticate v1 response as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticateResponse<'a> {
+    pub error_code: i16,
+    pub error_message: Option<String>,
+    /// The server's SASL bytes (a SCRAM server message).
+    pub auth_bytes: &'a [u8],
+}
+
+/// Reads a SaslAuthenticate v1 response (body with its header).
+pub fn authenticate_response(body: &[u8]) -> Result<AuthenticateResponse<'_>, WireError> {
     let mut c = Cursor::new(body);
     c.skip(4, "correlation_id")?;
-    let code = c.i16("error_code")?;
+    let error_code = c.i16("error_code")?;
     let message = c.string_bytes(false, "error_message")?;
-    let message = (!message.is_empty()).then(|| String::from_utf8_lossy(message).into_owned());
-    Ok((code, message))
+    let error_message =
+        (!message.is_empty()).then(|| String::from_utf8_lossy(message).into_owned());
+    let len = c.bytes_prefix(false, "auth_bytes")?;
+    let auth_bytes = c.take(len, "auth_bytes")?;
+    Ok(AuthenticateResponse {
+        error_code,
+        error_message,
+        auth_bytes,
+    })
 }
 
 /// Request header v1 of a v1 request: api key, version, correlation id,

@@ -126,11 +126,16 @@ fn discovery_reads_sasl_response_errors() {
     SaslAuthenticateResponse::default()
         .with_error_code(58)
         .with_error_message(Some(common::s("Invalid username or password")))
+        .with_auth_bytes(bytes::Bytes::from_static(b"r=abc"))
         .encode(&mut out, 1)
         .unwrap();
+    let read = sluice_wire::sasl::authenticate_response(&out).unwrap();
+    assert_eq!(read.error_code, 58);
     assert_eq!(
-        sluice_wire::sasl::authenticate_response_error(&out),
-        Ok((58, Some("Invalid username or password".to_owned())))
+        read.error_message.as_deref(),
+        Some("Invalid username or password")
     );
-    assert!(sluice_wire::sasl::authenticate_response_error(&out[..5]).is_err());
+    assert_eq!(read.auth_bytes, b"r=abc");
+    assert!(sluice_wire::sasl::authenticate_response(&out[..5]).is_err());
+    assert!(sluice_wire::sasl::authenticate_response(&out[..out.len() - 12]).is_err());
 }

@@ -1,5 +1,6 @@
 //! Unit tests for the config module, with shared fixtures.
 
+mod auth_tests;
 mod error_tests;
 mod limits_tests;
 mod mapping_tests;

@@ -70,6 +70,7 @@ fn validate_reports_code_built_configs_in_schema_order() {
                 ..BackendTls::default()
             },
             metadata_update_interval_seconds: 0,
+            insecure_allow_anonymous_virtual_cluster_auth: false,
         }],
         virtual_clusters: vec![VirtualCluster {
             name: "v".to_owned(),

@@ -45,6 +45,7 @@ fn full_config() -> Config {
                 authentication: BackendAuthentication::Anonymous,
                 tls: BackendTls::default(),
                 metadata_update_interval_seconds: 30,
+                insecure_allow_anonymous_virtual_cluster_auth: false,
             },
             BackendCluster {
                 name: "other".to_owned(),
@@ -52,6 +53,7 @@ fn full_config() -> Config {
                 authentication: BackendAuthentication::Anonymous,
                 tls: BackendTls::default(),
                 metadata_update_interval_seconds: 60,
+                insecure_allow_anonymous_virtual_cluster_auth: false,
             },
         ],
         virtual_clusters: vec![

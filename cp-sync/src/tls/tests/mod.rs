@@ -197,6 +197,7 @@ fn backend(name: &str, tls: BackendTls) -> BackendCluster {
         authentication: Default::default(),
         tls,
         metadata_update_interval_seconds: 60,
+        insecure_allow_anonymous_virtual_cluster_auth: false,
     }
 }
 

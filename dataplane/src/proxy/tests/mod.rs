@@ -4,6 +4,7 @@
 //! ([`Rig::settle`]), so what it has forwarded by then is exactly what it
 //! would forward on a real socket before waiting for more input.
 
+mod auth;
 mod closes;
 mod flow;
 mod limits;
@@ -20,9 +21,11 @@ use sluice_runtime::{FrameReader, ReadHooks};
 
 use super::{frame_limits, run_pumps, ConnEnv, ConnError, ConnStats, PolicySource, PumpLimits};
 use super::{ClientTimeouts, ConnClock, ShardConns};
+use crate::auth::ClientAuth;
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
 use crate::policy::ClusterPolicies;
+use cp_sync::config::VirtualAuthentication;
 use sluice_wire::rewrite::BrokerAddressMap;
 
 /// How many polls without new input a pump gets to reach a point where
@@ -40,6 +43,7 @@ pub fn limits() -> PumpLimits {
         max_inflight: 16,
         cut_through: 128 * 1024,
         request_margin: MARGIN,
+        auth_failure_delay: std::time::Duration::ZERO,
     }
 }
 
@@ -53,6 +57,7 @@ pub struct World {
     pub stats: ConnStats,
     pub clock: ConnClock,
     pub policies: Option<Arc<ClusterPolicies>>,
+    pub auth: ClientAuth,
     meter: Meter,
 }
 
@@ -70,6 +75,7 @@ impl World {
             stats: ConnStats::default(),
             clock: ConnClock::new(Instant::now(), ClientTimeouts::default()),
             policies: None,
+            auth: ClientAuth::compile(&[VirtualAuthentication::Anonymous], None),
             meter: Meter::default(),
         }
     }
@@ -118,6 +124,8 @@ impl World {
             policies: self,
             virtual_cluster: "vc",
             brokers: &NoBrokers,
+            auth: &self.auth,
+            session: &self.stats.session,
             limits,
             stats: &self.stats,
             clock: &self.clock,

@@ -1,0 +1,251 @@
+//! Building and checking the `authentication` fields of backend and
+//! virtual clusters.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+use super::auth_schema::{
+    BackendAuthentication, Mediation, PlainPrincipal, ScramPrincipal, VirtualAuthentication,
+};
+use super::document::{decode, split_tag, unknown_type_message};
+use super::errors::{DocPath, ErrorList};
+use super::raw::RawEmpty;
+use super::schema::BackendCluster;
+use crate::scram::{ScramAlgorithm, MIN_ITERATIONS};
+use crate::secret::SecretRef;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackendPlain {
+    username: String,
+    password: SecretRef,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackendScram {
+    algorithm: ScramAlgorithm,
+    username: String,
+    password: SecretRef,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlainScheme {
+    mediation: Mediation,
+    principals: Option<Vec<PlainPrincipal>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScramScheme {
+    algorithm: ScramAlgorithm,
+    mediation: Mediation,
+    principals: Option<Vec<ScramPrincipal>>,
+}
+
+const BACKEND_TYPES: &[&str] = &["anonymous", "sasl_plain", "sasl_scram"];
+const VIRTUAL_TYPES: &[&str] = &["anonymous", "sasl_plain", "sasl_scram"];
+const RESERVED_VIRTUAL_TYPES: &[&str] = &["oauth_bearer", "client_certificate"];
+
+/// `anonymous`, `sasl_plain {username, password}` or `sasl_scram
+/// {algorithm, username, password}`; a bad one reads as anonymous, with
+/// its errors reported.
+pub(super) fn backend_authentication(
+    value: &Value,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) -> BackendAuthentication {
+    let Some((tag, rest)) = split_tag(value, at, errors) else {
+        return BackendAuthentication::Anonymous;
+    };
+    let built = match tag.as_str() {
+        "anonymous" => {
+            decode::<RawEmpty>(&rest, at, errors).map(|_| BackendAuthentication::Anonymous)
+        }
+        "sasl_plain" => decode::<RawBackendPlain>(&rest, at, errors).map(|raw| {
+            BackendAuthentication::SaslPlain {
+                username: raw.username,
+                password: raw.password,
+            }
+        }),
+        "sasl_scram" => decode::<RawBackendScram>(&rest, at, errors).map(|raw| {
+            BackendAuthentication::SaslScram {
+                algorithm: raw.algorithm,
+                username: raw.username,
+                password: raw.password,
+            }
+        }),
+        _ => {
+            let message = unknown_type_message("authentication", &tag, BACKEND_TYPES);
+            errors.push(at.key("type"), message);
+            None
+        }
+    };
+    let auth = built.unwrap_or_default();
+    if let BackendAuthentication::SaslPlain { username, .. }
+    | BackendAuthentication::SaslScram { username, .. } = &auth
+    {
+        if username.is_empty() {
+            errors.push(at.key("username"), "must not be empty");
+        }
+    }
+    auth
+}
+
+/// One scheme of a virtual cluster's `authentication` list.
+pub(super) fn virtual_scheme(
+    value: &Value,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) -> Option<VirtualAuthentication> {
+    let (tag, rest) = split_tag(value, at, errors)?;
+    match tag.as_str() {
+        "anonymous" => {
+            decode::<RawEmpty>(&rest, at, errors).map(|_| VirtualAuthentication::Anonymous)
+        }
+        "sasl_plain" => {
+            let raw: RawPlainScheme = decode(&rest, at, errors)?;
+            let principals = raw.principals.unwrap_or_default();
+            check_principals(
+                raw.mediation,
+                principals.iter().map(|p| &p.username),
+                at,
+                errors,
+            );
+            Some(VirtualAuthentication::SaslPlain {
+                mediation: raw.mediation,
+                principals,
+            })
+        }
+        "sasl_scram" => {
+            let raw: RawScramScheme = decode(&rest, at, errors)?;
+            let principals = raw.principals.unwrap_or_default();
+            check_principals(
+                raw.mediation,
+                principals.iter().map(|p| &p.username),
+                at,
+                errors,
+            );
+            for (k, principal) in principals.iter().enumerate() {
+                let at = at.key("principals").index(k);
+                check_scram_principal(principal, raw.algorithm, &at, errors);
+            }
+            Some(VirtualAuthentication::SaslScram {
+                algorithm: raw.algorithm,
+                mediation: raw.mediation,
+                principals,
+            })
+        }
+        _ if RESERVED_VIRTUAL_TYPES.contains(&tag.as_str()) => {
+            let message = format!("authentication type {tag} is not supported yet");
+            errors.push(at.key("type"), message);
+            None
+        }
+        _ => {
+            let message = unknown_type_message("authentication", &tag, VIRTUAL_TYPES);
+            errors.push(at.key("type"), message);
+            None
+        }
+    }
+}
+
+/// Terminating needs users to check; passing through has the broker's.
+fn check_principals<'a>(
+    mediation: Mediation,
+    names: impl Iterator<Item = &'a String>,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) {
+    let names: Vec<&String> = names.collect();
+    match mediation {
+        Mediation::Terminate if names.is_empty() => {
+            errors.push(
+                at.key("principals"),
+                "terminate needs at least one principal",
+            );
+        }
+        Mediation::Passthrough if !names.is_empty() => errors.push(
+            at.key("principals"),
+            "the broker checks passed-through logins; principals are for mediation: terminate",
+        ),
+        _ => {}
+    }
+    let mut seen = HashSet::new();
+    for (k, name) in names.into_iter().enumerate() {
+        let at = at.key("principals").index(k).key("username");
+        if name.is_empty() {
+            errors.push(at, "must not be empty");
+        } else if !seen.insert(name) {
+            errors.push(at, format!("user \"{name}\" is listed twice"));
+        }
+    }
+}
+
+fn check_scram_principal(
+    principal: &ScramPrincipal,
+    algorithm: ScramAlgorithm,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) {
+    if principal.algorithm.is_some_and(|a| a != algorithm) {
+        let message = format!(
+            "this verifier is for another algorithm than the scheme's {}",
+            algorithm.mechanism()
+        );
+        errors.push(at.key("algorithm"), message);
+    }
+    if principal.iterations < MIN_ITERATIONS {
+        errors.push(
+            at.key("iterations"),
+            format!("must be at least {MIN_ITERATIONS}"),
+        );
+    }
+    if crate::scram::decode_base64(&principal.salt).is_none_or(|salt| salt.is_empty()) {
+        errors.push(at.key("salt"), "must be non-empty base64");
+    }
+}
+
+/// Rules across a virtual cluster's schemes and its backend.
+pub(super) fn check_virtual_schemes(
+    schemes: &[VirtualAuthentication],
+    backend: Option<&BackendCluster>,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) {
+    let mut mechanisms = HashSet::new();
+    for (k, scheme) in schemes.iter().enumerate() {
+        let label = scheme.mechanism().unwrap_or("anonymous");
+        if !mechanisms.insert(label) {
+            errors.push(at.index(k), format!("{label} is offered twice"));
+        }
+    }
+    let mediations: HashSet<Mediation> = schemes.iter().filter_map(|s| s.mediation()).collect();
+    if mediations.len() > 1 {
+        errors.push(
+            at.clone(),
+            "one virtual cluster either passes SASL through or terminates it, not both",
+        );
+    }
+    let Some(backend) = backend else {
+        return;
+    };
+    let anonymous = schemes.contains(&VirtualAuthentication::Anonymous);
+    let passthrough = mediations.contains(&Mediation::Passthrough);
+    if anonymous
+        && !passthrough
+        && !backend.authentication.is_anonymous()
+        && !backend.insecure_allow_anonymous_virtual_cluster_auth
+    {
+        errors.push(
+            at.clone(),
+            format!(
+                "anonymous clients would use backend cluster \"{}\"'s credential; set its \
+                 insecure_allow_anonymous_virtual_cluster_auth: true if that is intended",
+                backend.name
+            ),
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Authentication in the configuration: how the gateway logs in to a
+//! backend cluster, and how clients log in to a virtual cluster.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scram::ScramAlgorithm;
+use crate::secret::SecretRef;
+
+/// How the gateway authenticates to a backend cluster: discovery always,
+/// and connections of virtual clusters that do not pass SASL through.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BackendAuthentication {
+    #[default]
+    Anonymous,
+    SaslPlain {
+        username: String,
+        password: SecretRef,
+    },
+    SaslScram {
+        algorithm: ScramAlgorithm,
+        username: String,
+        password: SecretRef,
+    },
+}
+
+impl BackendAuthentication {
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, BackendAuthentication::Anonymous)
+    }
+}
+
+/// Who checks a client's SASL login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mediation {
+    /// The broker: the client's SaslHandshake and SaslAuthenticate are
+    /// relayed, and the gateway only reads the user name.
+    Passthrough,
+    /// The gateway, against its own principals; the broker sees the
+    /// backend cluster's credential.
+    Terminate,
+}
+
+/// One way clients may authenticate to a virtual cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VirtualAuthentication {
+    Anonymous,
+    SaslPlain {
+        mediation: Mediation,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        principals: Vec<PlainPrincipal>,
+    },
+    SaslScram {
+        algorithm: ScramAlgorithm,
+        mediation: Mediation,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        principals: Vec<ScramPrincipal>,
+    },
+}
+
+impl VirtualAuthentication {
+    /// The SASL mechanism this scheme answers to; `None` for anonymous.
+    pub fn mechanism(&self) -> Option<&'static str> {
+        match self {
+            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::SaslPlain { .. } => Some("PLAIN"),
+            VirtualAuthentication::SaslScram { algorithm, .. } => Some(algorithm.mechanism()),
+        }
+    }
+
+    pub fn mediation(&self) -> Option<Mediation> {
+        match self {
+            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::SaslPlain { mediation, .. }
+            | VirtualAuthentication::SaslScram { mediation, .. } => Some(*mediation),
+        }
+    }
+}
+
+/// A user a `sasl_plain` scheme with `mediation: terminate` accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlainPrincipal {
+    pub username: String,
+    pub password: SecretRef,
+}
+
+/// A user a `sasl_scram` scheme with `mediation: terminate` accepts: the
+/// salted verifier `sluice scram-verifier` prints, never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScramPrincipal {
+    pub username: String,
+    /// Printed by `sluice scram-verifier`; must match the scheme's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<ScramAlgorithm>,
+    /// Base64.
+    pub salt: String,
+    pub iterations: u32,
+    /// Base64; whoever holds both keys can pose as the gateway.
+    pub stored_key: SecretRef,
+    pub server_key: SecretRef,
+}

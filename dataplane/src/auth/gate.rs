@@ -1,0 +1,193 @@
+//! One connection's authentication state: which requests may pass before
+//! the client has logged in, and the gateway's answers to SaslHandshake and
+//! SaslAuthenticate when it terminates SASL itself.
+
+use bytes::Bytes;
+use cp_sync::config::Mediation;
+use sluice_wire::api_key::{API_VERSIONS, SASL_AUTHENTICATE, SASL_HANDSHAKE};
+use sluice_wire::header::RequestHeader;
+use sluice_wire::sasl::{self, authenticate_bytes, handshake_mechanism};
+use sluice_wire::sasl_answer::{handshake_answer, UNSUPPORTED_SASL_MECHANISM};
+use tracing::warn;
+
+use super::terminate::{self, Checked};
+use super::{AuthError, ClientAuth, Principal, Session};
+use crate::metrics::Meter;
+
+/// What to do with one request.
+pub enum Gate {
+    /// On to the policies and the broker.
+    Forward,
+    /// The gateway answers it and the connection carries on.
+    Answer(Bytes),
+    /// The gateway answers it (a failed login), then closes the
+    /// connection once the answer is delivered.
+    Refuse(Bytes),
+}
+
+enum State {
+    /// Nothing but ApiVersions so far.
+    Start,
+    /// SaslHandshake accepted this mechanism; SaslAuthenticate comes next.
+    Handshaken(&'static str),
+    /// SCRAM's first round done; the client's proof comes next.
+    Scram(Box<terminate::ScramPending>),
+    Authenticated,
+}
+
+pub struct ConnAuth<'a> {
+    auth: &'a ClientAuth,
+    session: &'a Session,
+    meter: &'a Meter,
+    state: State,
+}
+
+impl<'a> ConnAuth<'a> {
+    pub fn new(auth: &'a ClientAuth, session: &'a Session, meter: &'a Meter) -> Self {
+        ConnAuth {
+            auth,
+            session,
+            meter,
+            state: State::Start,
+        }
+    }
+
+    pub fn check(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
+        if self.auth.is_open() {
+            return Ok(Gate::Forward);
+        }
+        if self.auth.mediation == Some(Mediation::Passthrough) {
+            return self.passthrough(header, body);
+        }
+        let key = header.api_key;
+        match (&self.state, key) {
+            (State::Authenticated, SASL_HANDSHAKE | SASL_AUTHENTICATE) => {
+                Err(AuthError::SaslState(
+                    "a SASL request after the login (re-authentication is not offered)".into(),
+                ))
+            }
+            (State::Authenticated, _) | (_, API_VERSIONS) => Ok(Gate::Forward),
+            (State::Start, SASL_HANDSHAKE) => self.handshake(header, body),
+            (State::Start, _) if key != SASL_AUTHENTICATE && self.auth.anonymous => {
+                self.session.set_principal(Principal {
+                    name: "ANONYMOUS".into(),
+                    mechanism: "ANONYMOUS",
+                    verified_by_gateway: false,
+                });
+                self.state = State::Authenticated;
+                Ok(Gate::Forward)
+            }
+            (State::Handshaken(_) | State::Scram(_), SASL_AUTHENTICATE) => {
+                self.authenticate(header, body)
+            }
+            (State::Start, SASL_AUTHENTICATE) => Err(AuthError::SaslState(
+                "SaslAuthenticate before SaslHandshake".into(),
+            )),
+            _ => Err(AuthError::NotAuthenticated { api_key: key }),
+        }
+    }
+
+    fn handshake(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
+        if header.api_version == 0 {
+            return Err(AuthError::SaslState(
+                "SaslHandshake v0 (SASL bytes without SaslAuthenticate) is not supported".into(),
+            ));
+        }
+        let asked = handshake_mechanism(body, header.api_version).map_err(AuthError::Frame)?;
+        let (version, id) = (header.api_version, header.correlation_id);
+        let offered = &self.auth.mechanisms;
+        let encode = |code| handshake_answer(version, id, code, offered);
+        match self.auth.offers(asked) {
+            Some(mechanism) => {
+                self.state = State::Handshaken(mechanism);
+                Ok(Gate::Answer(encode(0).map_err(AuthError::Frame)?))
+            }
+            None => {
+                warn!(mechanism = %asked.escape_debug(), offered = ?offered,
+                    "client asked for a SASL mechanism this virtual cluster does not offer");
+                self.meter.authentication(None, false);
+                let answer = encode(UNSUPPORTED_SASL_MECHANISM).map_err(AuthError::Frame)?;
+                Ok(Gate::Refuse(answer))
+            }
+        }
+    }
+
+    fn authenticate(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
+        let bytes = authenticate_bytes(body, header.api_version).map_err(AuthError::Frame)?;
+        let state = std::mem::replace(&mut self.state, State::Start);
+        let checked = match state {
+            State::Handshaken(mechanism) => terminate::first(self.auth, mechanism, bytes),
+            State::Scram(pending) => terminate::scram_final(&pending, bytes),
+            _ => return Err(AuthError::SaslState("SaslAuthenticate out of turn".into())),
+        };
+        let answer = |a: &sluice_wire::sasl_answer::AuthenticateAnswer<'_>| {
+            sluice_wire::sasl_answer::authenticate_answer(
+                header.api_version,
+                header.correlation_id,
+                a,
+            )
+            .map_err(AuthError::Frame)
+        };
+        match checked {
+            Checked::Continue(pending, message) => {
+                let frame = answer(&terminate::carry_on(&message))?;
+                self.state = State::Scram(pending);
+                Ok(Gate::Answer(frame))
+            }
+            Checked::LoggedIn(principal, message) => {
+                self.meter.authentication(Some(principal.mechanism), true);
+                self.session.set_principal(principal);
+                self.state = State::Authenticated;
+                Ok(Gate::Answer(answer(&terminate::carry_on(&message))?))
+            }
+            Checked::Failed {
+                mechanism,
+                user,
+                why,
+            } => {
+                warn!(mechanism, user = %user.escape_debug(), reason = why, "client authentication failed");
+                self.meter.authentication(Some(mechanism), false);
+                Ok(Gate::Refuse(answer(&terminate::failed_answer())?))
+            }
+        }
+    }
+
+    /// The broker checks the login; the gateway refuses mechanisms the
+    /// virtual cluster does not offer, and learns who claims to be logging
+    /// in, for policies and logs.
+    fn passthrough(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
+        match header.api_key {
+            SASL_HANDSHAKE if header.api_version > 0 => {
+                self.handshake(header, body).map(|gate| match gate {
+                    Gate::Answer(_) => Gate::Forward,
+                    refused => refused,
+                })
+            }
+            SASL_AUTHENTICATE => {
+                if let State::Handshaken(mechanism) = self.state {
+                    self.note_claimed(mechanism, header, body);
+                }
+                Ok(Gate::Forward)
+            }
+            _ => Ok(Gate::Forward),
+        }
+    }
+
+    fn note_claimed(&mut self, mechanism: &'static str, header: &RequestHeader, body: &[u8]) {
+        self.state = State::Authenticated;
+        let Ok(bytes) = authenticate_bytes(body, header.api_version) else {
+            return;
+        };
+        let name = match mechanism {
+            "PLAIN" => sasl::parse_plain(bytes).ok().map(|m| m.username.to_owned()),
+            _ => sasl::scram_username(bytes).ok(),
+        };
+        if let Some(name) = name {
+            self.session.set_principal(Principal {
+                name,
+                mechanism,
+                verified_by_gateway: false,
+            });
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Client authentication on a virtual cluster: which SASL mechanisms it
+//! offers, who checks them (the broker, or the gateway against its own
+//! principals), and who is on each connection once they have logged in.
+
+mod gate;
+mod terminate;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use cp_sync::config::{Mediation, VirtualAuthentication};
+use cp_sync::credentials::ClientLogins;
+
+pub use gate::{ConnAuth, Gate};
+
+/// Why a connection's login ends it.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A request other than ApiVersions and SASL before the login.
+    #[error("api key {api_key} before the client authenticated")]
+    NotAuthenticated { api_key: i16 },
+    /// SASL requests out of order, or in a form sluice does not take.
+    #[error("{0}")]
+    SaslState(String),
+    /// A SASL request or answer that cannot be read or written.
+    #[error("{0}")]
+    Frame(sluice_wire::WireError),
+}
+
+/// A virtual cluster's authentication, compiled once per configuration.
+#[derive(Debug)]
+pub struct ClientAuth {
+    /// Clients may skip SASL.
+    pub anonymous: bool,
+    /// `None` when only anonymous clients are served.
+    pub mediation: Option<Mediation>,
+    /// The SASL mechanisms offered, in configured order.
+    pub mechanisms: Vec<&'static str>,
+    /// The principals a terminating scheme checks.
+    pub logins: Arc<ClientLogins>,
+    /// Salts answers for users that do not exist, so that they look like
+    /// the answers for users that do (see `terminate`).
+    decoy_key: [u8; 16],
+}
+
+impl ClientAuth {
+    pub fn compile(schemes: &[VirtualAuthentication], logins: Option<Arc<ClientLogins>>) -> Self {
+        let mut decoy_key = [0u8; 16];
+        // Without randomness the decoy salts are merely predictable; the
+        // logins themselves stay as safe.
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut decoy_key);
+        ClientAuth {
+            anonymous: schemes.contains(&VirtualAuthentication::Anonymous),
+            mediation: schemes.iter().find_map(VirtualAuthentication::mediation),
+            mechanisms: schemes.iter().filter_map(|s| s.mechanism()).collect(),
+            logins: logins.unwrap_or_default(),
+            decoy_key,
+        }
+    }
+
+    /// Anonymous only: nothing on the connection is checked.
+    pub fn is_open(&self) -> bool {
+        self.mechanisms.is_empty()
+    }
+
+    /// Whether the gateway logs in to the backend for these clients: it
+    /// does unless the clients' own logins are passed through.
+    pub fn gateway_logs_in(&self) -> bool {
+        self.mediation != Some(Mediation::Passthrough)
+    }
+
+    fn offers(&self, mechanism: &str) -> Option<&'static str> {
+        self.mechanisms.iter().copied().find(|m| *m == mechanism)
+    }
+}
+
+/// Who a connection's client is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    /// The SASL mechanism, or `ANONYMOUS`.
+    pub mechanism: &'static str,
+    /// The gateway checked the credential itself; otherwise the broker
+    /// did (passthrough), and `name` is what the client claimed.
+    pub verified_by_gateway: bool,
+}
+
+/// What a connection knows about its client's identity: written by the
+/// request side as logins happen, read by the close log line and, later,
+/// by policies.
+#[derive(Debug, Default)]
+pub struct Session {
+    principal: RefCell<Option<Principal>>,
+}
+
+impl Session {
+    pub fn principal(&self) -> Option<Principal> {
+        self.principal.borrow().clone()
+    }
+
+    pub(crate) fn set_principal(&self, principal: Principal) {
+        *self.principal.borrow_mut() = Some(principal);
+    }
+}
