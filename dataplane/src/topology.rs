@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sluice_wire::broker_versions::BrokerApiVersions;
 
 /// A backend address with the host name it was resolved from: the name is
 /// what TLS verifies the backend's certificate against.
@@ -22,6 +25,9 @@ pub struct BackendTopology {
     /// Resolved `bootstrap_servers`, in configured order.
     pub bootstrap: Vec<Endpoint>,
     pub brokers: BTreeMap<i32, Endpoint>,
+    /// What the brokers answer to ApiVersions: how sluice answers a client
+    /// that has no upstream connection yet.
+    pub api_versions: Option<Arc<BrokerApiVersions>>,
 }
 
 impl BackendTopology {
@@ -29,8 +35,11 @@ impl BackendTopology {
         self.brokers.get(&node_id).cloned()
     }
 
-    /// Same brokers at the same addresses (cluster id aside).
+    /// Same brokers at the same addresses with the same api versions
+    /// (cluster id aside).
     pub fn same_brokers(&self, other: &BackendTopology) -> bool {
-        self.brokers == other.brokers && self.bootstrap == other.bootstrap
+        self.brokers == other.brokers
+            && self.bootstrap == other.bootstrap
+            && self.api_versions == other.api_versions
     }
 }

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+#[path = "sasl/reauth.rs"]
+mod reauth;
 mod support;
 
 use std::time::Duration;
@@ -17,6 +19,7 @@ use sluice_test_support::kafka::{kcat_output, tool, KafkaCluster};
 use sluice_test_support::ports;
 use sluice_test_support::{temp_dir, TempDir};
 use support::gateway::{port_mapping_config, Gateway};
+use support::http::scrape;
 
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-secret";
@@ -124,6 +127,16 @@ fn kcat_round_trip(bootstrap: &str, topic: &str, user: &str, password: &str) {
 /// A gateway in front of the SASL cluster: it logs in with `backend` (its
 /// password from the environment) and its clients with `schemes`.
 fn gateway(env: &Env, backend: &str, schemes: &str, vars: &[(&str, &str)]) -> Gateway {
+    gateway_with(env, backend, schemes, vars, &[])
+}
+
+fn gateway_with(
+    env: &Env,
+    backend: &str,
+    schemes: &str,
+    vars: &[(&str, &str)],
+    extra_args: &[&str],
+) -> Gateway {
     let first = ports::free_port_block(3);
     let credential = format!(
         "    authentication: {{type: {backend}, username: {USER}, password: \"${{env:SLUICE_TEST_BACKEND_PASSWORD}}\"}}\n"
@@ -139,7 +152,8 @@ fn gateway(env: &Env, backend: &str, schemes: &str, vars: &[(&str, &str)]) -> Ga
             &format!("    destination: {{ name: kafka }}\n    authentication:\n{schemes}"),
             1,
         );
-    let args = ["--shards", "1", "--no-pin"];
+    let mut args = vec!["--shards", "1", "--no-pin"];
+    args.extend_from_slice(extra_args);
     let mut all_vars = vec![("SLUICE_TEST_BACKEND_PASSWORD", PASSWORD)];
     all_vars.extend_from_slice(vars);
     let gw = Gateway::spawn_env(&config, first, &args, &all_vars);
@@ -194,32 +208,28 @@ fn terminating_schemes() -> String {
 /// checks them itself and logs in to Kafka as alice, with SCRAM.
 fn terminated_logins_are_checked_by_sluice(env: &Env) {
     let vars = [("SLUICE_TEST_DAVE_PASSWORD", DAVE_PASSWORD)];
-    let gw = gateway(
-        env,
-        "sasl_scram, algorithm: sha512",
-        &terminating_schemes(),
-        &vars,
-    );
+    let admin = format!("127.0.0.1:{}", ports::free_port());
+    let args = ["--admin-listen", admin.as_str()];
+    let backend = "sasl_scram, algorithm: sha512";
+    let gw = gateway_with(env, backend, &terminating_schemes(), &vars, &args);
     let bootstrap = gw.bootstrap();
+    // A client that fails to log in costs the backend no connection.
+    for _ in 0..3 {
+        assert!(!kcat_list(&bootstrap, "dave", "wrong-password")
+            .status
+            .success());
+    }
+    let metrics = scrape(&admin);
+    let opened = metrics.sum("sluice_backend_connections_opened_total", &[]);
+    assert_eq!(
+        opened, 0.0,
+        "upstream connections for clients that never logged in"
+    );
+    let failed = [("mechanism", "PLAIN"), ("result", "failed")];
+    assert!(metrics.sum("sluice_authentications_total", &failed) >= 3.0);
     kcat_round_trip(&bootstrap, "terminated", "dave", DAVE_PASSWORD);
     // The broker itself does not know dave: sluice used its own credential.
-    let direct = kcat_output(
-        None,
-        &[
-            "-L",
-            "-b",
-            &env.cluster.bootstrap,
-            "-X",
-            "security.protocol=SASL_PLAINTEXT",
-            "-X",
-            "sasl.mechanisms=PLAIN",
-            "-X",
-            "sasl.username=dave",
-            "-X",
-            &format!("sasl.password={DAVE_PASSWORD}"),
-        ],
-        None,
-    );
+    let direct = kcat_list(&env.cluster.bootstrap, "dave", DAVE_PASSWORD);
     assert!(
         !direct.status.success(),
         "the broker knows dave: {direct:?}"
@@ -241,6 +251,15 @@ fn terminated_logins_are_checked_by_sluice(env: &Env) {
         log.contains("reason_code=\"authentication_failed\""),
         "{log}"
     );
+
+    let metrics = scrape(&admin);
+    for mechanism in ["PLAIN", "SCRAM-SHA-512"] {
+        let ok = [("mechanism", mechanism), ("result", "ok")];
+        assert!(
+            metrics.sum("sluice_authentications_total", &ok) >= 1.0,
+            "{mechanism}"
+        );
+    }
 }
 
 fn main() {
@@ -258,9 +277,33 @@ fn main() {
             "terminated_logins_are_checked_by_sluice",
             terminated_logins_are_checked_by_sluice,
         ),
+        (
+            "sessions_end_unless_the_client_logs_in_again",
+            reauth::sessions_end_unless_the_client_logs_in_again,
+        ),
     ];
     harness::run_with_kafka(tests, || Env {
         cluster: KafkaCluster::start_with(1, &["--sasl-users", &format!("{USER}:{PASSWORD}")]),
         dir: temp_dir("sasl"),
     });
+}
+
+/// kcat's metadata listing through `bootstrap` as `user` with PLAIN.
+fn kcat_list(bootstrap: &str, user: &str, password: &str) -> std::process::Output {
+    let user = format!("sasl.username={user}");
+    let password = format!("sasl.password={password}");
+    let args = [
+        "-L",
+        "-b",
+        bootstrap,
+        "-X",
+        "security.protocol=SASL_PLAINTEXT",
+        "-X",
+        "sasl.mechanisms=PLAIN",
+        "-X",
+        &user,
+        "-X",
+        &password,
+    ];
+    kcat_output(None, &args, None)
 }

@@ -36,6 +36,7 @@ struct RawBackendScram {
 struct RawPlainScheme {
     mediation: Mediation,
     principals: Option<Vec<PlainPrincipal>>,
+    session_lifetime_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +45,7 @@ struct RawScramScheme {
     algorithm: ScramAlgorithm,
     mediation: Mediation,
     principals: Option<Vec<ScramPrincipal>>,
+    session_lifetime_ms: Option<u64>,
 }
 
 const BACKEND_TYPES: &[&str] = &["anonymous", "sasl_plain", "sasl_scram"];
@@ -115,9 +117,11 @@ pub(super) fn virtual_scheme(
                 at,
                 errors,
             );
+            check_lifetime(raw.mediation, raw.session_lifetime_ms, at, errors);
             Some(VirtualAuthentication::SaslPlain {
                 mediation: raw.mediation,
                 principals,
+                session_lifetime_ms: raw.session_lifetime_ms,
             })
         }
         "sasl_scram" => {
@@ -133,10 +137,12 @@ pub(super) fn virtual_scheme(
                 let at = at.key("principals").index(k);
                 check_scram_principal(principal, raw.algorithm, &at, errors);
             }
+            check_lifetime(raw.mediation, raw.session_lifetime_ms, at, errors);
             Some(VirtualAuthentication::SaslScram {
                 algorithm: raw.algorithm,
                 mediation: raw.mediation,
                 principals,
+                session_lifetime_ms: raw.session_lifetime_ms,
             })
         }
         _ if RESERVED_VIRTUAL_TYPES.contains(&tag.as_str()) => {
@@ -183,6 +189,31 @@ fn check_principals<'a>(
         }
     }
 }
+
+/// A session lifetime is the terminating gateway's to set; the broker
+/// sets its own for logins passed through.
+fn check_lifetime(
+    mediation: Mediation,
+    lifetime: Option<u64>,
+    at: &DocPath,
+    errors: &mut ErrorList,
+) {
+    let at = at.key("session_lifetime_ms");
+    match (mediation, lifetime) {
+        (_, None) => {}
+        (Mediation::Passthrough, Some(_)) => errors.push(
+            at,
+            "the broker sets the session lifetime of passed-through logins (connections.max.reauth.ms)",
+        ),
+        (Mediation::Terminate, Some(ms)) if !(1_000..=MAX_LIFETIME_MS).contains(&ms) => {
+            errors.push(at, format!("must be between 1000 and {MAX_LIFETIME_MS}"));
+        }
+        _ => {}
+    }
+}
+
+/// A week: long enough for any session, short enough to add to a clock.
+const MAX_LIFETIME_MS: u64 = 7 * 24 * 3600 * 1000;
 
 fn check_scram_principal(
     principal: &ScramPrincipal,

@@ -51,12 +51,18 @@ pub enum VirtualAuthentication {
         mediation: Mediation,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         principals: Vec<PlainPrincipal>,
+        /// KIP-368: how long a terminated login lasts before the client
+        /// must log in again on the same connection; none: for ever.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_lifetime_ms: Option<u64>,
     },
     SaslScram {
         algorithm: ScramAlgorithm,
         mediation: Mediation,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         principals: Vec<ScramPrincipal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_lifetime_ms: Option<u64>,
     },
 }
 
@@ -67,6 +73,21 @@ impl VirtualAuthentication {
             VirtualAuthentication::Anonymous => None,
             VirtualAuthentication::SaslPlain { .. } => Some("PLAIN"),
             VirtualAuthentication::SaslScram { algorithm, .. } => Some(algorithm.mechanism()),
+        }
+    }
+
+    /// KIP-368 session lifetime of a terminating scheme.
+    pub fn session_lifetime_ms(&self) -> Option<u64> {
+        match self {
+            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::SaslPlain {
+                session_lifetime_ms,
+                ..
+            }
+            | VirtualAuthentication::SaslScram {
+                session_lifetime_ms,
+                ..
+            } => *session_lifetime_ms,
         }
     }
 

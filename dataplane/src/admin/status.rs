@@ -193,6 +193,7 @@ listeners:
             cluster_id: Some("c1".into()),
             bootstrap: vec![],
             brokers: [(1, endpoint("k1", 9092)), (2, endpoint("::1", 9093))].into(),
+            api_versions: None,
         }));
         let readiness = Readiness::new(1, true);
         readiness.shard_bound(0, 4, true);

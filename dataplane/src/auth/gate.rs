@@ -2,6 +2,8 @@
 //! the client has logged in, and the gateway's answers to SaslHandshake and
 //! SaslAuthenticate when it terminates SASL itself.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use cp_sync::config::Mediation;
 use sluice_wire::api_key::{API_VERSIONS, SASL_AUTHENTICATE, SASL_HANDSHAKE};
@@ -13,6 +15,7 @@ use tracing::warn;
 use super::terminate::{self, Checked};
 use super::{AuthError, ClientAuth, Principal, Session};
 use crate::metrics::Meter;
+use crate::proxy::ConnClock;
 
 /// What to do with one request.
 pub enum Gate {
@@ -39,20 +42,42 @@ pub struct ConnAuth<'a> {
     auth: &'a ClientAuth,
     session: &'a Session,
     meter: &'a Meter,
+    clock: &'a ConnClock,
     state: State,
+    /// While logging in again (KIP-368): who the client was.
+    reauth_of: Option<Principal>,
 }
 
 impl<'a> ConnAuth<'a> {
-    pub fn new(auth: &'a ClientAuth, session: &'a Session, meter: &'a Meter) -> Self {
+    pub fn new(
+        auth: &'a ClientAuth,
+        session: &'a Session,
+        meter: &'a Meter,
+        clock: &'a ConnClock,
+    ) -> Self {
+        // A client that logged in before the pumps started carries on
+        // logged in.
+        let state = match session.principal() {
+            Some(_) => State::Authenticated,
+            None => State::Start,
+        };
         ConnAuth {
             auth,
             session,
             meter,
-            state: State::Start,
+            clock,
+            state,
+            reauth_of: None,
         }
     }
 
-    pub fn check(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
+    /// What to do with one request, arriving at `now` (the shard's time).
+    pub fn check(
+        &mut self,
+        header: &RequestHeader,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<Gate, AuthError> {
         if self.auth.is_open() {
             return Ok(Gate::Forward);
         }
@@ -61,10 +86,16 @@ impl<'a> ConnAuth<'a> {
         }
         let key = header.api_key;
         match (&self.state, key) {
-            (State::Authenticated, SASL_HANDSHAKE | SASL_AUTHENTICATE) => {
-                Err(AuthError::SaslState(
-                    "a SASL request after the login (re-authentication is not offered)".into(),
-                ))
+            (State::Authenticated, SASL_HANDSHAKE) if self.may_log_in_again() => {
+                self.reauth_of = self.session.principal();
+                self.handshake(header, body)
+            }
+            (State::Authenticated, SASL_HANDSHAKE | SASL_AUTHENTICATE) => Err(AuthError::SaslState(
+                "a SASL request after the login (this virtual cluster sets no session_lifetime_ms)"
+                    .into(),
+            )),
+            (State::Authenticated, _) if self.clock.session_over(now) => {
+                Err(AuthError::SessionExpired)
             }
             (State::Authenticated, _) | (_, API_VERSIONS) => Ok(Gate::Forward),
             (State::Start, SASL_HANDSHAKE) => self.handshake(header, body),
@@ -97,7 +128,9 @@ impl<'a> ConnAuth<'a> {
         let (version, id) = (header.api_version, header.correlation_id);
         let offered = &self.auth.mechanisms;
         let encode = |code| handshake_answer(version, id, code, offered);
-        match self.auth.offers(asked) {
+        // KIP-368: a client logs in again with the mechanism it used.
+        let same = |m: &&'static str| (self.reauth_of.as_ref()).is_none_or(|p| p.mechanism == *m);
+        match self.auth.offers(asked).filter(same) {
             Some(mechanism) => {
                 self.state = State::Handshaken(mechanism);
                 Ok(Gate::Answer(encode(0).map_err(AuthError::Frame)?))
@@ -110,6 +143,11 @@ impl<'a> ConnAuth<'a> {
                 Ok(Gate::Refuse(answer))
             }
         }
+    }
+
+    /// KIP-368: a terminated login with a lifetime may be renewed.
+    fn may_log_in_again(&self) -> bool {
+        (self.session.principal()).is_some_and(|p| self.auth.lifetime(p.mechanism).is_some())
     }
 
     fn authenticate(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
@@ -130,15 +168,29 @@ impl<'a> ConnAuth<'a> {
         };
         match checked {
             Checked::Continue(pending, message) => {
-                let frame = answer(&terminate::carry_on(&message))?;
+                let frame = answer(&terminate::carry_on(&message, None))?;
                 self.state = State::Scram(pending);
                 Ok(Gate::Answer(frame))
             }
             Checked::LoggedIn(principal, message) => {
+                if let Some(before) = self.reauth_of.take().filter(|b| b.name != principal.name) {
+                    warn!(before = %before.name.escape_debug(), after = %principal.name.escape_debug(),
+                        "client logged in again as another principal");
+                    self.meter.authentication(Some(principal.mechanism), false);
+                    return Ok(Gate::Refuse(answer(&terminate::failed_answer())?));
+                }
+                let lifetime = self.auth.lifetime(principal.mechanism);
+                // The exact time, not the shard's coarse one: the client
+                // counts its lifetime from this answer, and a session that
+                // ended up to a second early would cut a client that logs
+                // in again on time. Logins are rare enough to pay for it.
+                let started = Instant::now();
+                self.clock.session_until(lifetime.map(|l| started + l));
                 self.meter.authentication(Some(principal.mechanism), true);
                 self.session.set_principal(principal);
                 self.state = State::Authenticated;
-                Ok(Gate::Answer(answer(&terminate::carry_on(&message))?))
+                let reply = terminate::carry_on(&message, lifetime);
+                Ok(Gate::Answer(answer(&reply)?))
             }
             Checked::Failed {
                 mechanism,

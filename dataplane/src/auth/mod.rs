@@ -7,6 +7,7 @@ mod terminate;
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cp_sync::config::{Mediation, VirtualAuthentication};
 use cp_sync::credentials::ClientLogins;
@@ -25,6 +26,9 @@ pub enum AuthError {
     /// A SASL request or answer that cannot be read or written.
     #[error("{0}")]
     Frame(sluice_wire::WireError),
+    /// A request after the login's session ended (KIP-368).
+    #[error("session expired")]
+    SessionExpired,
 }
 
 /// A virtual cluster's authentication, compiled once per configuration.
@@ -38,6 +42,8 @@ pub struct ClientAuth {
     pub mechanisms: Vec<&'static str>,
     /// The principals a terminating scheme checks.
     pub logins: Arc<ClientLogins>,
+    /// KIP-368 session lifetimes, by mechanism.
+    lifetimes: Vec<(&'static str, Duration)>,
     /// Salts answers for users that do not exist, so that they look like
     /// the answers for users that do (see `terminate`).
     decoy_key: [u8; 16],
@@ -54,6 +60,10 @@ impl ClientAuth {
             mediation: schemes.iter().find_map(VirtualAuthentication::mediation),
             mechanisms: schemes.iter().filter_map(|s| s.mechanism()).collect(),
             logins: logins.unwrap_or_default(),
+            lifetimes: (schemes.iter())
+                .filter_map(|s| Some((s.mechanism()?, s.session_lifetime_ms()?)))
+                .map(|(m, ms)| (m, Duration::from_millis(ms)))
+                .collect(),
             decoy_key,
         }
     }
@@ -63,10 +73,22 @@ impl ClientAuth {
         self.mechanisms.is_empty()
     }
 
+    /// The gateway checks these clients' logins itself.
+    pub fn terminates(&self) -> bool {
+        self.mediation == Some(Mediation::Terminate)
+    }
+
     /// Whether the gateway logs in to the backend for these clients: it
     /// does unless the clients' own logins are passed through.
     pub fn gateway_logs_in(&self) -> bool {
         self.mediation != Some(Mediation::Passthrough)
+    }
+
+    /// How long a login with `mechanism` lasts, if it does not last for ever.
+    pub fn lifetime(&self, mechanism: &str) -> Option<Duration> {
+        (self.lifetimes.iter())
+            .find(|(m, _)| *m == mechanism)
+            .map(|(_, d)| *d)
     }
 
     fn offers(&self, mechanism: &str) -> Option<&'static str> {

@@ -3,6 +3,8 @@
 //! the client whatever went wrong, so it cannot tell a wrong password from
 //! an unknown user; the log line says which.
 
+use std::time::Duration;
+
 use cp_sync::scram::{self, ScramAlgorithm, ServerFirst};
 use ring::hmac;
 use sluice_wire::sasl;
@@ -129,10 +131,13 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A successful round's answer carrying `message`.
-pub fn carry_on(message: &[u8]) -> AuthenticateAnswer<'_> {
+/// A successful round's answer carrying `message`; the last one says how
+/// long the login lasts.
+pub fn carry_on(message: &[u8], lifetime: Option<Duration>) -> AuthenticateAnswer<'_> {
+    let ms = lifetime.map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX));
     AuthenticateAnswer {
         auth_bytes: message,
+        session_lifetime_ms: ms,
         ..AuthenticateAnswer::default()
     }
 }

@@ -11,9 +11,10 @@ use rustls::pki_types::ServerName;
 use crate::backend_login::{LoginError, LoginExchange};
 use crate::topology::Endpoint;
 use cp_sync::credentials::BackendLogin;
+use sluice_wire::broker_versions::BrokerApiVersions;
 use sluice_wire::discovery::{
-    choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
-    encode_metadata_request, BackendBroker,
+    decode_metadata_brokers, encode_api_versions_request, encode_metadata_request,
+    read_api_versions, BackendBroker, API_VERSIONS_VERSION,
 };
 
 /// Metadata responses for clusters with many brokers stay far below this;
@@ -56,6 +57,7 @@ pub enum FetchError {
 pub struct FetchedMetadata {
     pub cluster_id: Option<String>,
     pub brokers: Vec<BackendBroker>,
+    pub api_versions: BrokerApiVersions,
 }
 
 /// Resolves a host and port (DNS happens here, on the discovery thread).
@@ -105,12 +107,12 @@ fn exchange(
 ) -> Result<FetchedMetadata, FetchError> {
     let io = |source| FetchError::Io { addr, source };
     let wire = |source| FetchError::Wire { addr, source };
-    stream
-        .write_all(&encode_api_versions_request(1))
-        .map_err(io)?;
+    let request = encode_api_versions_request(1).map_err(wire)?;
+    stream.write_all(&request).map_err(io)?;
     stream.flush().map_err(io)?;
     let body = read_frame(&mut stream, addr)?;
-    let version = choose_metadata_version(&body, 0).map_err(wire)?;
+    let api_versions = read_api_versions(&body, API_VERSIONS_VERSION).map_err(wire)?;
+    let version = api_versions.metadata_version().map_err(wire)?;
     if let Some(login) = login {
         log_in(&mut stream, addr, login)?;
     }
@@ -123,6 +125,7 @@ fn exchange(
     Ok(FetchedMetadata {
         cluster_id,
         brokers,
+        api_versions,
     })
 }
 

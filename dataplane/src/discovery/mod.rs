@@ -284,5 +284,6 @@ fn build_topology(
         cluster_id: metadata.cluster_id,
         bootstrap,
         brokers,
+        api_versions: Some(Arc::new(metadata.api_versions)),
     }
 }

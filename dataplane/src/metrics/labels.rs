@@ -70,6 +70,7 @@ label_enum! {
         DrainTimeout => "drain_timeout",
         PolicyRefused => "policy_refused",
         AuthenticationFailed => "authentication_failed",
+        SessionExpired => "session_expired",
         NotAuthenticated => "not_authenticated",
         SaslState => "sasl_protocol_error",
         BackendLogin => "backend_login_failed",

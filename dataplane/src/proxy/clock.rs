@@ -45,6 +45,9 @@ pub enum Expiry {
     /// The broker did not answer by the request's deadline: what the
     /// client allowed it plus the margin.
     Upstream,
+    /// The client's login lasted its session lifetime and it sent a
+    /// request without logging in again (KIP-368).
+    Session,
 }
 
 impl Expiry {
@@ -54,6 +57,7 @@ impl Expiry {
             Expiry::Frame(_) => CloseReason::FrameTimeout,
             Expiry::Idle(_) => CloseReason::IdleTimeout,
             Expiry::Upstream => CloseReason::UpstreamTimeout,
+            Expiry::Session => CloseReason::SessionExpired,
         }
     }
 }
@@ -75,6 +79,9 @@ impl std::fmt::Display for Expiry {
             Expiry::Idle(d) => write!(f, "client idle for {} ms (idle_timeout_ms)", ms(d)),
             Expiry::Upstream => f.write_str(
                 "backend did not answer within the wait the client allowed plus the margin (--request-timeout-margin-ms)",
+            ),
+            Expiry::Session => f.write_str(
+                "the client sent a request after its login outlived session_lifetime_ms, without logging in again",
             ),
         }
     }
@@ -102,6 +109,8 @@ pub struct ConnClock {
     /// Moves whenever a request or response passes: a drain closes only a
     /// connection that stayed resting, unchanged, between two looks.
     activity: Cell<u64>,
+    /// When the client's login ends, if it has a lifetime.
+    session_ends: Cell<Option<Instant>>,
 }
 
 impl ConnClock {
@@ -117,6 +126,7 @@ impl ConnClock {
             responses_done: Cell::new(true),
             reading: Cell::new(false),
             activity: Cell::new(0),
+            session_ends: Cell::new(None),
         }
     }
 
@@ -185,6 +195,19 @@ impl ConnClock {
     /// next one received.
     pub fn is_resting(&self) -> bool {
         self.responses_done.get() && self.reading.get() && self.frame_started.get().is_none()
+    }
+
+    /// The client logged in (again) for a session that ends at `ends`.
+    pub(crate) fn session_until(&self, ends: Option<Instant>) {
+        self.session_ends.set(ends);
+    }
+
+    /// Whether the client's login has outlived its session at `now`. Like
+    /// Kafka, sluice acts on it only when the client next sends a request
+    /// other than a new login: a connection left idle is the idle
+    /// timeout's.
+    pub(crate) fn session_over(&self, now: Instant) -> bool {
+        self.session_ends.get().is_some_and(|ends| now >= ends)
     }
 
     /// What has run out at `now`, if anything.

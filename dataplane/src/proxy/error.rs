@@ -122,6 +122,7 @@ impl From<crate::auth::AuthError> for ConnError {
             AuthError::NotAuthenticated { api_key } => ConnError::NotAuthenticated { api_key },
             AuthError::SaslState(why) => ConnError::SaslState(why),
             AuthError::Frame(e) => ConnError::ClientFrame(e),
+            AuthError::SessionExpired => ConnError::Expired(super::Expiry::Session),
         }
     }
 }

@@ -74,7 +74,7 @@ where
 {
     let (stats, meter) = (env.stats, env.meter);
     let mut policies = PolicyView::new(env.virtual_cluster);
-    let mut auth = ConnAuth::new(env.auth, env.session, meter);
+    let mut auth = ConnAuth::new(env.auth, env.session, meter, env.clock);
     let mut batch = Batch::default();
     loop {
         let Some(frame) = next_request(env, client, &mut batch, upstream).await? else {
@@ -86,7 +86,7 @@ where
         stats.requests.set(stats.requests.get() + 1);
         add(&stats.bytes_from_client, frame.len());
         meter.request(header.api_key, frame.len());
-        let (route, refused) = match auth.check(&header, body)? {
+        let (route, refused) = match auth.check(&header, body, env.shard.clock.now())? {
             Gate::Forward => {
                 let policies = policies.current(env.policies);
                 (route_request(&header, body, policies, meter)?, false)

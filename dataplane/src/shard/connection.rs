@@ -16,6 +16,7 @@ use futures_lite::{future, FutureExt};
 use glommio::net::TcpStream;
 use tracing::{debug, info, warn};
 
+use super::client_login::{log_client_in, LoginIo, LoginPhase};
 use super::topology_watch::WatchedBrokers;
 use super::{accept, upstream, upstream_login, CloseOrder, ShardContext};
 use crate::metrics::labels::CloseReason;
@@ -179,7 +180,7 @@ async fn serve_routed(
     let meter = ctx.meter.route(names);
     client.set_nodelay(true);
     let limits = ctx.settings.pump_limits();
-    let (client_rx, client_tx) = sluice_runtime::split(client);
+    let (client_rx, mut client_tx) = sluice_runtime::split(client);
     let hooks = ReadHooks {
         budget: ctx.conns.budget.clone(),
         clock: ctx.conns.clock.clone(),
@@ -199,6 +200,18 @@ async fn serve_routed(
     clock.first_frame_arrived(ctx.conns.clock.now());
     // Refused before anything is opened for it.
     request_header(requests_in.data().get(4..).unwrap_or_default())?;
+    if route.cluster.auth.terminates() {
+        let io = LoginIo {
+            requests_in: &mut requests_in,
+            client_tx: &mut client_tx,
+            stats,
+            clock,
+            meter: &meter,
+        };
+        if let LoginPhase::Closed(reason) = log_client_in(ctx, route, io).await? {
+            return Ok(reason);
+        }
+    }
     let mut backend = upstream::connect(ctx, route, &meter).await?;
     if let Some(login) = &route.cluster.backend_login {
         upstream_login::log_in(&mut backend, login, ctx.settings.connect_timeout).await?;

@@ -2,6 +2,7 @@
 //! sockets, its connections and its copy of the configuration.
 
 mod accept;
+mod client_login;
 mod connection;
 mod context;
 mod limits;

@@ -125,7 +125,7 @@ async fn open(
 
 /// Looks the answer up in the shard's topology, asking the discovery thread
 /// once and waiting a bounded time if it is not there yet.
-async fn wait_for<T>(
+pub(super) async fn wait_for<T>(
     ctx: &ShardContext,
     backend: &str,
     lookup: impl Fn(&BackendTopology) -> Option<T>,

@@ -3,11 +3,12 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    ApiKey, MetadataRequest, MetadataResponse, RequestHeader as KafkaRequestHeader,
+    ApiKey, ApiVersionsRequest, MetadataRequest, MetadataResponse,
+    RequestHeader as KafkaRequestHeader,
 };
-use kafka_protocol::protocol::{Encodable, Message, StrBytes};
+use kafka_protocol::protocol::{Encodable, StrBytes};
 
-use crate::api_key;
+use crate::broker_versions::BrokerApiVersions;
 use crate::rewrite::codec::{check_version, decode, split_response};
 use crate::rewrite::tagged_walk::Cursor;
 use crate::rewrite::{decode_api_versions_body, walk_metadata_response};
@@ -23,53 +24,45 @@ pub struct BackendBroker {
     pub rack: Option<String>,
 }
 
-/// A complete ApiVersions v0 request frame (length prefix included). v0
-/// because every broker answers it in a layout this crate decodes.
-///
-/// Written by hand because the layout is fixed and this must not fail;
-/// tests decode it with kafka-protocol.
-pub fn encode_api_versions_request(correlation_id: i32) -> Bytes {
-    // Request header v1: api_key, api_version, correlation_id, client_id.
-    // The v0 request body is empty.
-    let body_len = 2 + 2 + 4 + 2 + CLIENT_ID.len();
-    let mut out = BytesMut::with_capacity(4 + body_len);
-    // CLIENT_ID is a short constant, so both lengths fit their fields.
-    out.put_i32(body_len as i32);
-    out.put_i16(api_key::API_VERSIONS);
-    out.put_i16(0);
-    out.put_i32(correlation_id);
-    out.put_i16(CLIENT_ID.len() as i16);
-    out.put_slice(CLIENT_ID.as_bytes());
-    out.freeze()
+/// The ApiVersions version discovery asks with: the broker's answer then
+/// carries everything a client's ApiVersions answer can (features
+/// included). A broker too old for it answers in the v0 layout, which is
+/// read too.
+pub const API_VERSIONS_VERSION: i16 = 3;
+
+/// A complete ApiVersions request frame (length prefix included) at
+/// [`API_VERSIONS_VERSION`].
+pub fn encode_api_versions_request(correlation_id: i32) -> Result<Bytes, WireError> {
+    const KEY: ApiKey = ApiKey::ApiVersions;
+    let version = API_VERSIONS_VERSION;
+    let header = KafkaRequestHeader::default()
+        .with_request_api_key(KEY as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)));
+    let request = ApiVersionsRequest::default()
+        .with_client_software_name(StrBytes::from_static_str("sluice"))
+        .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+    encode_request(KEY, version, &header, &request)
+}
+
+/// The broker's ApiVersions answer to a request of `request_version`
+/// (body with its header).
+pub fn read_api_versions(
+    body: &[u8],
+    request_version: i16,
+) -> Result<BrokerApiVersions, WireError> {
+    let body = Bytes::copy_from_slice(body);
+    let (_, message) = split_response(ApiKey::ApiVersions, request_version, &body)?;
+    let (_, response) = decode_api_versions_body(request_version, message)?;
+    BrokerApiVersions::new(response)
 }
 
 /// From an ApiVersions response body (frame without prefix, header
 /// included) to a request of `request_version`, including the v0 fallback:
 /// the highest Metadata version both the broker and kafka-protocol support.
 pub fn choose_metadata_version(body: &[u8], request_version: i16) -> Result<i16, WireError> {
-    let body = Bytes::copy_from_slice(body);
-    let (_, message) = split_response(ApiKey::ApiVersions, request_version, &body)?;
-    let (_, response) = decode_api_versions_body(request_version, message)?;
-    if response.error_code != 0 {
-        return Err(WireError::Malformed(format!(
-            "broker answered ApiVersions with error code {}",
-            response.error_code
-        )));
-    }
-    let api = response
-        .api_keys
-        .iter()
-        .find(|a| a.api_key == api_key::METADATA)
-        .ok_or_else(|| WireError::Malformed("broker does not offer the Metadata api".to_owned()))?;
-    let ours = MetadataResponse::VERSIONS;
-    let max = api.max_version.min(ours.max);
-    if max < api.min_version.max(ours.min) {
-        return Err(WireError::Malformed(format!(
-            "no Metadata version in common: broker supports {}..={}, gateway {}..={}",
-            api.min_version, api.max_version, ours.min, ours.max
-        )));
-    }
-    Ok(max)
+    read_api_versions(body, request_version)?.metadata_version()
 }
 
 /// A complete Metadata request frame asking for no topics: only brokers and
@@ -84,15 +77,24 @@ pub fn encode_metadata_request(correlation_id: i32, version: i16) -> Result<Byte
         .with_correlation_id(correlation_id)
         .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)));
     let request = MetadataRequest::default().with_topics(Some(Vec::new()));
-    let header_version = KEY.request_header_version(version);
-    let encode_err = |e| metadata_encode_error(version, e);
+    encode_request(KEY, version, &header, &request)
+}
+
+/// A request frame (length prefix included) of `header` and `request`.
+fn encode_request<M: Encodable>(
+    key: ApiKey,
+    version: i16,
+    header: &KafkaRequestHeader,
+    request: &M,
+) -> Result<Bytes, WireError> {
+    let header_version = key.request_header_version(version);
+    let encode_err = |e| encode_error(key, version, e);
     let len = header
         .compute_size(header_version)
         .and_then(|h| Ok(h + request.compute_size(version)?))
         .map_err(encode_err)?;
-    let prefix = i32::try_from(len).map_err(|_| {
-        metadata_encode_error(version, format!("request of {len} bytes is too large"))
-    })?;
+    let prefix = i32::try_from(len)
+        .map_err(|_| encode_error(key, version, format!("request of {len} bytes is too large")))?;
     let mut out = BytesMut::with_capacity(4 + len);
     out.put_i32(prefix);
     header
@@ -102,9 +104,9 @@ pub fn encode_metadata_request(correlation_id: i32, version: i16) -> Result<Byte
     Ok(out.freeze())
 }
 
-fn metadata_encode_error(version: i16, reason: impl std::fmt::Display) -> WireError {
+fn encode_error(key: ApiKey, version: i16, reason: impl std::fmt::Display) -> WireError {
     WireError::Encode {
-        api_key: api_key::METADATA,
+        api_key: key as i16,
         version,
         reason: format!("{reason:#}"),
     }

@@ -18,6 +18,7 @@
 )]
 
 pub mod api_key;
+pub mod broker_versions;
 pub mod discovery;
 pub mod error;
 pub mod frame;

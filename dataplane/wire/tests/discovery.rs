@@ -13,7 +13,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::{Decodable, Message};
 use sluice_wire::discovery::{
     choose_metadata_version, decode_metadata_brokers, encode_api_versions_request,
-    encode_metadata_request, BackendBroker,
+    encode_metadata_request, read_api_versions, BackendBroker, API_VERSIONS_VERSION,
 };
 use sluice_wire::WireError;
 
@@ -31,11 +31,50 @@ fn request_parts(frame: &Bytes, key: ApiKey, version: i16) -> (RequestHeader, By
 
 #[test]
 fn api_versions_request_round_trip() {
-    let frame = encode_api_versions_request(77);
-    let (header, mut body) = request_parts(&frame, ApiKey::ApiVersions, 0);
+    let frame = encode_api_versions_request(77).unwrap();
+    let v = API_VERSIONS_VERSION;
+    let (header, mut body) = request_parts(&frame, ApiKey::ApiVersions, v);
     assert_eq!(header.correlation_id, 77);
-    ApiVersionsRequest::decode(&mut body, 0).unwrap();
+    let request = ApiVersionsRequest::decode(&mut body, v).unwrap();
+    assert_eq!(request.client_software_name.as_str(), "sluice");
     assert!(body.is_empty());
+}
+
+#[test]
+fn the_brokers_api_versions_answer_clients_at_their_version() {
+    let v = API_VERSIONS_VERSION;
+    let versions = read_api_versions(&api_versions_body(v, Some((0, 99))), v).unwrap();
+    let ours = MetadataResponse::VERSIONS.max;
+    for asked in ApiVersionsResponse::VERSIONS.min..=ApiVersionsResponse::VERSIONS.max {
+        let frame = versions.answer(asked, 1234).unwrap();
+        let mut body = frame.slice(4..);
+        assert_eq!(i32::from_be_bytes(body[..4].try_into().unwrap()), 1234);
+        body = body.slice(4..);
+        let answer = ApiVersionsResponse::decode(&mut body, asked).unwrap();
+        assert!(body.is_empty(), "v{asked}: one whole answer");
+        let metadata = answer.api_keys.iter().find(|a| a.api_key == 3).unwrap();
+        assert_eq!(
+            metadata.max_version, ours,
+            "v{asked}: clamped to what sluice reads"
+        );
+    }
+    let too_new = versions
+        .answer(ApiVersionsResponse::VERSIONS.max + 1, 5)
+        .unwrap();
+    assert_eq!(&too_new[8..10], &35i16.to_be_bytes(), "UNSUPPORTED_VERSION");
+}
+
+#[test]
+fn an_old_brokers_unsupported_version_answer_still_lists_its_apis() {
+    let r = ApiVersionsResponse::default()
+        .with_error_code(35)
+        .with_api_keys(vec![ApiVersion::default()
+            .with_api_key(3)
+            .with_min_version(0)
+            .with_max_version(8)]);
+    let body = body_of(&response_frame(ApiKey::ApiVersions, 0, &r));
+    let versions = read_api_versions(&body, API_VERSIONS_VERSION).unwrap();
+    assert_eq!(versions.metadata_version(), Ok(8));
 }
 
 fn api_versions_body(v: i16, metadata: Option<(i16, i16)>) -> Bytes {

@@ -23,6 +23,7 @@ fn plain_scheme(mediation: Mediation) -> VirtualAuthentication {
     VirtualAuthentication::SaslPlain {
         mediation,
         principals: Vec::<PlainPrincipal>::new(),
+        session_lifetime_ms: None,
     }
 }
 
@@ -31,6 +32,7 @@ fn scram_scheme() -> VirtualAuthentication {
         algorithm: ScramAlgorithm::Sha512,
         mediation: Mediation::Terminate,
         principals: Vec::new(),
+        session_lifetime_ms: None,
     }
 }
 
@@ -264,5 +266,86 @@ fn an_anonymous_cluster_checks_nothing() {
         rig.client_sends(&sent);
         assert_eq!(rig.broker_received(), sent);
         assert!(world.stats.session.principal().is_none());
+    });
+}
+
+fn with_lifetime(ms: u64) -> World {
+    world(&[VirtualAuthentication::SaslPlain {
+        mediation: Mediation::Terminate,
+        principals: Vec::new(),
+        session_lifetime_ms: Some(ms),
+    }])
+}
+
+/// Logs in as `user` on `rig` with correlation ids from `first_id`.
+fn log_in(
+    rig: &mut Rig<'_>,
+    first_id: i32,
+    user: &str,
+    password: &str,
+) -> SaslAuthenticateResponse {
+    rig.client_sends(&handshake(first_id, "PLAIN"));
+    assert_eq!(
+        handshake_answer(&rig.client_received(), first_id).error_code,
+        0
+    );
+    rig.client_sends(&authenticate(first_id + 1, &plain(user, password)));
+    authenticate_answer(&rig.client_received(), first_id + 1)
+}
+
+#[test]
+fn a_login_with_a_lifetime_expires_unless_renewed() {
+    on_executor(|| {
+        let world = with_lifetime(60_000);
+        let mut rig = world.rig(limits());
+        let answer = log_in(&mut rig, 1, "alice", "alice-pw");
+        assert_eq!(answer.session_lifetime_ms, 60_000);
+        let soon = Instant::now() + Duration::from_secs(61);
+        assert!(world.clock.session_over(soon));
+        // Logged in again: the session starts over and the connection
+        // carries on.
+        let again = log_in(&mut rig, 3, "alice", "alice-pw");
+        assert_eq!(again.error_code, 0);
+        assert!(rig.still_running());
+        let metadata = request(METADATA, 1, 5, &[0, 0, 0, 0]);
+        rig.client_sends(&metadata);
+        assert_eq!(rig.broker_received(), metadata);
+    });
+}
+
+#[test]
+fn logging_in_again_as_someone_else_is_refused() {
+    on_executor(|| {
+        let mut logins = ClientLogins::default();
+        for (user, pw) in [("alice", "alice-pw"), ("carol", "carol-pw")] {
+            let secret = SecretRef::Literal(pw.into()).resolve(&|_| None).unwrap();
+            logins.plain.insert(user.into(), secret);
+        }
+        let scheme = VirtualAuthentication::SaslPlain {
+            mediation: Mediation::Terminate,
+            principals: Vec::new(),
+            session_lifetime_ms: Some(60_000),
+        };
+        let world = World {
+            auth: ClientAuth::compile(&[scheme], Some(Arc::new(logins))),
+            ..World::default()
+        };
+        let mut rig = world.rig(limits());
+        assert_eq!(log_in(&mut rig, 1, "alice", "alice-pw").error_code, 0);
+        assert_eq!(log_in(&mut rig, 3, "carol", "carol-pw").error_code, 58);
+        assert_eq!(rig.ended().unwrap(), CloseReason::AuthenticationFailed);
+    });
+}
+
+#[test]
+fn without_a_lifetime_a_second_login_is_a_protocol_error() {
+    on_executor(|| {
+        let world = terminating();
+        let mut rig = world.rig(limits());
+        assert_eq!(log_in(&mut rig, 1, "alice", "alice-pw").error_code, 0);
+        let tomorrow = Instant::now() + Duration::from_secs(86_400);
+        assert!(!world.clock.session_over(tomorrow));
+        rig.client_sends(&handshake(3, "PLAIN"));
+        assert!(matches!(rig.ended(), Err(ConnError::SaslState(_))));
     });
 }

@@ -114,3 +114,26 @@ pub fn fuzz_stream_fetch(data: &[u8]) {
         }
     }
 }
+
+/// SASL as a client sends it: the first byte picks the request and its
+/// version, the rest is the request body (header included) the gateway
+/// reads, and what it finds inside is parsed as PLAIN and SCRAM messages.
+pub fn fuzz_sasl_request(data: &[u8]) {
+    use sluice_wire::sasl::{
+        authenticate_bytes, authenticate_response, handshake_mechanism, parse_plain,
+        scram_username,
+    };
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let version = i16::from(first % 4);
+    if first & 0x80 == 0 {
+        let _ = handshake_mechanism(body, version);
+        return;
+    }
+    let _ = authenticate_response(body);
+    if let Ok(bytes) = authenticate_bytes(body, version) {
+        let _ = parse_plain(bytes);
+        let _ = scram_username(bytes);
+    }
+}

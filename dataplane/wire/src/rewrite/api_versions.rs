@@ -99,7 +99,7 @@ pub(crate) fn decode_body(
 
 /// Narrows each rewritten api to `broker ∩ handled`. An api left with no
 /// common version is removed, as if the broker did not offer it.
-fn clamp(apis: &mut Vec<ApiVersion>) -> bool {
+pub(crate) fn clamp(apis: &mut Vec<ApiVersion>) -> bool {
     let mut changed = false;
     apis.retain_mut(|api| {
         let Some(handled) = handled_versions(api.api_key) else {

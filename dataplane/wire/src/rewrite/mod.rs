@@ -30,6 +30,7 @@ use crate::api_key::{
 
 pub use api_versions::{api_versions_unsupported_response, max_api_versions_version};
 
+pub(crate) use api_versions::clamp as clamp_api_versions;
 pub(crate) use api_versions::decode_body as decode_api_versions_body;
 pub(crate) use metadata::walk as walk_metadata_response;
 
