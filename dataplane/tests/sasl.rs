@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+#[path = "sasl/abuse.rs"]
+mod abuse;
 #[path = "sasl/reauth.rs"]
 mod reauth;
 mod support;
@@ -276,6 +278,10 @@ fn main() {
         (
             "terminated_logins_are_checked_by_sluice",
             terminated_logins_are_checked_by_sluice,
+        ),
+        (
+            "logins_that_fail_are_contained",
+            abuse::logins_that_fail_are_contained,
         ),
         (
             "sessions_end_unless_the_client_logs_in_again",

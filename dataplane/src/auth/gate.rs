@@ -17,6 +17,11 @@ use super::{AuthError, ClientAuth, Principal, Session};
 use crate::metrics::Meter;
 use crate::proxy::ConnClock;
 
+/// The largest request taken before a login, like Kafka's
+/// `sasl.server.max.receive.size`: a client that has not logged in cannot
+/// make the gateway hold more.
+const MAX_LOGIN_REQUEST: usize = 512 * 1024;
+
 /// What to do with one request.
 pub enum Gate {
     /// On to the policies and the broker.
@@ -85,6 +90,12 @@ impl<'a> ConnAuth<'a> {
             return self.passthrough(header, body);
         }
         let key = header.api_key;
+        if !matches!(self.state, State::Authenticated) && body.len() > MAX_LOGIN_REQUEST {
+            return Err(AuthError::SaslState(format!(
+                "a request of {} bytes before the login (at most {MAX_LOGIN_REQUEST})",
+                body.len()
+            )));
+        }
         match (&self.state, key) {
             (State::Authenticated, SASL_HANDSHAKE) if self.may_log_in_again() => {
                 self.reauth_of = self.session.principal();
