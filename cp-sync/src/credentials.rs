@@ -95,7 +95,7 @@ pub fn literal_secret_paths(config: &Config) -> Vec<String> {
         for (k, scheme) in cluster.authentication.iter().enumerate() {
             let at = at.index(k).key("principals");
             match scheme {
-                VirtualAuthentication::Anonymous => {}
+                VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => {}
                 VirtualAuthentication::SaslPlain { principals, .. } => {
                     for (p, principal) in principals.iter().enumerate() {
                         note(&principal.password, at.index(p).key("password"));
@@ -159,7 +159,7 @@ fn client_logins(
     for (k, scheme) in schemes.iter().enumerate() {
         let at = at.index(k).key("principals");
         match scheme {
-            VirtualAuthentication::Anonymous => {}
+            VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => {}
             VirtualAuthentication::SaslPlain { principals, .. } => {
                 for (p, principal) in principals.iter().enumerate() {
                     let at = at.index(p).key("password");

@@ -6,6 +6,8 @@
 
 #[path = "tls/clients.rs"]
 mod clients;
+#[path = "tls/principals.rs"]
+mod principals;
 #[path = "tls/refusals.rs"]
 mod refusals;
 #[path = "tls/rotation.rs"]
@@ -35,6 +37,10 @@ fn main() {
             refusals::client_certificates,
         ),
         ("bad_tls_clients_are_refused_alone", refusals::bad_clients),
+        (
+            "client_certificates_log_clients_in",
+            principals::client_certificates_log_clients_in,
+        ),
         (
             "rotated_certificate_serves_new_connections",
             rotation::rotation,

@@ -49,8 +49,13 @@ struct RawScramScheme {
 }
 
 const BACKEND_TYPES: &[&str] = &["anonymous", "sasl_plain", "sasl_scram"];
-const VIRTUAL_TYPES: &[&str] = &["anonymous", "sasl_plain", "sasl_scram"];
-const RESERVED_VIRTUAL_TYPES: &[&str] = &["oauth_bearer", "client_certificate"];
+const VIRTUAL_TYPES: &[&str] = &[
+    "anonymous",
+    "client_certificate",
+    "sasl_plain",
+    "sasl_scram",
+];
+const RESERVED_VIRTUAL_TYPES: &[&str] = &["oauth_bearer"];
 
 /// `anonymous`, `sasl_plain {username, password}` or `sasl_scram
 /// {algorithm, username, password}`; a bad one reads as anonymous, with
@@ -107,6 +112,9 @@ pub(super) fn virtual_scheme(
     match tag.as_str() {
         "anonymous" => {
             decode::<RawEmpty>(&rest, at, errors).map(|_| VirtualAuthentication::Anonymous)
+        }
+        "client_certificate" => {
+            decode::<RawEmpty>(&rest, at, errors).map(|_| VirtualAuthentication::ClientCertificate)
         }
         "sasl_plain" => {
             let raw: RawPlainScheme = decode(&rest, at, errors)?;
@@ -248,7 +256,7 @@ pub(super) fn check_virtual_schemes(
 ) {
     let mut mechanisms = HashSet::new();
     for (k, scheme) in schemes.iter().enumerate() {
-        let label = scheme.mechanism().unwrap_or("anonymous");
+        let label = scheme.label();
         if !mechanisms.insert(label) {
             errors.push(at.index(k), format!("{label} is offered twice"));
         }
@@ -258,6 +266,13 @@ pub(super) fn check_virtual_schemes(
         errors.push(
             at.clone(),
             "one virtual cluster either passes SASL through or terminates it, not both",
+        );
+    }
+    let certificates = schemes.contains(&VirtualAuthentication::ClientCertificate);
+    if certificates && mediations.contains(&Mediation::Passthrough) {
+        errors.push(
+            at.clone(),
+            "client_certificate logs clients in at the gateway; it cannot be combined with mediation: passthrough",
         );
     }
     let Some(backend) = backend else {

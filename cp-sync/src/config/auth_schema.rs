@@ -47,6 +47,9 @@ pub enum Mediation {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VirtualAuthentication {
     Anonymous,
+    /// The principal a TLS listener's client authentication maps from the
+    /// client's certificate.
+    ClientCertificate,
     SaslPlain {
         mediation: Mediation,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -70,7 +73,7 @@ impl VirtualAuthentication {
     /// The SASL mechanism this scheme answers to; `None` for anonymous.
     pub fn mechanism(&self) -> Option<&'static str> {
         match self {
-            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => None,
             VirtualAuthentication::SaslPlain { .. } => Some("PLAIN"),
             VirtualAuthentication::SaslScram { algorithm, .. } => Some(algorithm.mechanism()),
         }
@@ -79,7 +82,7 @@ impl VirtualAuthentication {
     /// KIP-368 session lifetime of a terminating scheme.
     pub fn session_lifetime_ms(&self) -> Option<u64> {
         match self {
-            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => None,
             VirtualAuthentication::SaslPlain {
                 session_lifetime_ms,
                 ..
@@ -91,9 +94,18 @@ impl VirtualAuthentication {
         }
     }
 
+    /// How the scheme is named in messages and duplicate checks.
+    pub fn label(&self) -> &'static str {
+        match self {
+            VirtualAuthentication::Anonymous => "anonymous",
+            VirtualAuthentication::ClientCertificate => "client_certificate",
+            other => other.mechanism().unwrap_or("sasl"),
+        }
+    }
+
     pub fn mediation(&self) -> Option<Mediation> {
         match self {
-            VirtualAuthentication::Anonymous => None,
+            VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => None,
             VirtualAuthentication::SaslPlain { mediation, .. }
             | VirtualAuthentication::SaslScram { mediation, .. } => Some(*mediation),
         }

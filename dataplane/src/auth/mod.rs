@@ -36,6 +36,8 @@ pub enum AuthError {
 pub struct ClientAuth {
     /// Clients may skip SASL.
     pub anonymous: bool,
+    /// A client certificate's principal logs its client in.
+    pub client_certificate: bool,
     /// `None` when only anonymous clients are served.
     pub mediation: Option<Mediation>,
     /// The SASL mechanisms offered, in configured order.
@@ -57,6 +59,7 @@ impl ClientAuth {
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut decoy_key);
         ClientAuth {
             anonymous: schemes.contains(&VirtualAuthentication::Anonymous),
+            client_certificate: schemes.contains(&VirtualAuthentication::ClientCertificate),
             mediation: schemes.iter().find_map(VirtualAuthentication::mediation),
             mechanisms: schemes.iter().filter_map(|s| s.mechanism()).collect(),
             logins: logins.unwrap_or_default(),
@@ -70,12 +73,13 @@ impl ClientAuth {
 
     /// Anonymous only: nothing on the connection is checked.
     pub fn is_open(&self) -> bool {
-        self.mechanisms.is_empty()
+        self.mechanisms.is_empty() && !self.client_certificate
     }
 
-    /// The gateway checks these clients' logins itself.
-    pub fn terminates(&self) -> bool {
-        self.mediation == Some(Mediation::Terminate)
+    /// The gateway checks these clients' logins itself, so a client is
+    /// served without an upstream connection until it has logged in.
+    pub fn checks_at_gateway(&self) -> bool {
+        self.mediation == Some(Mediation::Terminate) || self.client_certificate
     }
 
     /// Whether the gateway logs in to the backend for these clients: it

@@ -18,16 +18,34 @@ use sluice_runtime::Stream;
 /// A TLS record starts with content type 22 (handshake).
 const TLS_HANDSHAKE: u8 = 0x16;
 
+/// A client ready to be served.
+pub(super) struct Established {
+    pub stream: Stream,
+    pub route: ConnRoute,
+    /// The principal the listener maps from the client's certificate.
+    pub certificate: Option<String>,
+}
+
+impl Established {
+    fn plain(tcp: TcpStream, route: ConnRoute) -> Self {
+        Established {
+            stream: Stream::Plain(tcp),
+            route,
+            certificate: None,
+        }
+    }
+}
+
 /// The client's stream and route, or why the connection is refused.
 pub(super) async fn establish(
     ctx: &ShardContext,
     listener: &Arc<ListenerRoute>,
     tcp: TcpStream,
     port: u16,
-) -> Result<(Stream, ConnRoute), ConnError> {
+) -> Result<Established, ConnError> {
     let Some(tls) = &listener.tls else {
         let route = port_route(listener, port)?;
-        return Ok((Stream::Plain(tcp), route));
+        return Ok(Established::plain(tcp, route));
     };
     let accept = TlsAccept {
         ctx,
@@ -57,7 +75,7 @@ struct TlsAccept<'a> {
 
 impl TlsAccept<'_> {
     /// TLS terminated, or plaintext where the listener allows it.
-    async fn tls_or_plaintext(&self, tcp: TcpStream) -> Result<(Stream, ConnRoute), ConnError> {
+    async fn tls_or_plaintext(&self, tcp: TcpStream) -> Result<Established, ConnError> {
         let mut first = [0u8; 1];
         let peeked = (tcp.peek(&mut first).await).map_err(|e| ConnError::ClientIo(e.into()))?;
         if peeked == 0 {
@@ -71,12 +89,12 @@ impl TlsAccept<'_> {
                 return Err(ConnError::PlaintextOnSni);
             }
             let route = port_route(self.listener, self.port)?;
-            return Ok((Stream::Plain(tcp), route));
+            return Ok(Established::plain(tcp, route));
         }
         self.terminate(tcp).await
     }
 
-    async fn terminate(&self, tcp: TcpStream) -> Result<(Stream, ConnRoute), ConnError> {
+    async fn terminate(&self, tcp: TcpStream) -> Result<Established, ConnError> {
         let listener = self.listener;
         let start = LazyConfigAcceptor::new(Acceptor::default(), tcp)
             .await
@@ -99,7 +117,11 @@ impl TlsAccept<'_> {
             .and_then(|chain| chain.first())
             .and_then(|cert| cp_sync::tls::client_principal(cert.as_ref(), self.tls.principal));
         debug!(listener = %listener.listener, sni = ?server_name, principal = ?principal, "TLS established");
-        Ok((Stream::TlsServer(Box::new(stream)), route))
+        Ok(Established {
+            stream: Stream::TlsServer(Box::new(stream)),
+            route,
+            certificate: principal,
+        })
     }
 }
 

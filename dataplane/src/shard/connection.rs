@@ -19,6 +19,7 @@ use tracing::{debug, info, warn};
 use super::client_login::{log_client_in, LoginIo, LoginPhase};
 use super::topology_watch::WatchedBrokers;
 use super::{accept, upstream, upstream_login, CloseOrder, ShardContext};
+use crate::auth::Principal;
 use crate::metrics::labels::CloseReason;
 use crate::metrics::{CloseLabels, RouteNames};
 use crate::policy::ClusterPolicies;
@@ -123,7 +124,17 @@ async fn connection(
 ) -> Result<CloseReason, ConnError> {
     let listener = (ctx.route(&accepted.listener))
         .ok_or_else(|| ConnError::ListenerGone(accepted.listener.to_string()))?;
-    let (client, route) = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
+    let established = accept::establish(ctx, &listener, client, accepted.local.port()).await?;
+    let (client, route) = (established.stream, established.route);
+    if let Some(name) = established.certificate {
+        if route.cluster.auth.client_certificate {
+            stats.session.set_principal(Principal {
+                name,
+                mechanism: "MTLS",
+                verified_by_gateway: true,
+            });
+        }
+    }
     let fd = client.raw_fd();
     let timeouts = client_timeouts(&route.listener.limits);
     let clock = Rc::new(ConnClock::new(accepted_at, timeouts));
@@ -200,7 +211,7 @@ async fn serve_routed(
     clock.first_frame_arrived(ctx.conns.clock.now());
     // Refused before anything is opened for it.
     request_header(requests_in.data().get(4..).unwrap_or_default())?;
-    if route.cluster.auth.terminates() {
+    if route.cluster.auth.checks_at_gateway() && stats.session.principal().is_none() {
         let io = LoginIo {
             requests_in: &mut requests_in,
             client_tx: &mut client_tx,

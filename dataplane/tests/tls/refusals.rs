@@ -13,7 +13,7 @@ use crate::support::tls::{client_config, connect, TlsConn};
 
 const LOG_WAIT: Duration = Duration::from_secs(30);
 
-fn api_versions<S: std::io::Read + std::io::Write>(conn: &mut RawConn<S>) {
+pub fn api_versions<S: std::io::Read + std::io::Write>(conn: &mut RawConn<S>) {
     let request = ApiVersionsRequest::default()
         .with_client_software_name(StrBytes::from_static_str("sluice-test"))
         .with_client_software_version(StrBytes::from_static_str("1"));

@@ -11,7 +11,7 @@ use sluice_test_support::{ports, temp_dir, TempDir};
 pub const PER_CLUSTER: &str = ".pc.sluice.test";
 pub const SHARED: &str = ".sh.sluice.test";
 pub const MUTUAL: &str = ".mt.sluice.test";
-pub const LABELS: [&str; 3] = ["vc-a", "vc-b", "vc-c"];
+pub const LABELS: [&str; 4] = ["vc-a", "vc-b", "vc-c", "vc-d"];
 
 pub struct Env {
     pub dir: TempDir,
@@ -110,7 +110,10 @@ impl Env {
                 .write(d, "vc-b"),
             shared: &shared_cert,
             mutual: &gateway_ca
-                .issue("mutual", &["*.vc-c.mt.sluice.test"])
+                .issue(
+                    "mutual",
+                    &["*.vc-c.mt.sluice.test", "*.vc-d.mt.sluice.test"],
+                )
                 .write(d, "mutual"),
             client_ca: &client_ca.write(d, "client-ca"),
             ports: [base, base + 1, base + 2, base + 3],
@@ -209,6 +212,7 @@ virtual_clusters:
   - {{ name: vc-a, dns_label: vc-a, destination: {{ name: plain }} }}
   - {{ name: vc-b, dns_label: vc-b, destination: {{ name: tls }} }}
   - {{ name: vc-c, dns_label: vc-c, destination: {{ name: mtls }} }}
+  - {{ name: vc-d, dns_label: vc-d, destination: {{ name: plain }}, authentication: [{{ type: client_certificate }}] }}
 listeners:
   - name: sni-per-cluster
     addresses: ["127.0.0.1"]

@@ -84,6 +84,16 @@ fn terminating_schemes_list_their_principals() {
 }
 
 #[test]
+fn client_certificates_and_anonymous_may_go_together() {
+    let yaml =
+        virtual_cluster_with("authentication: [{type: client_certificate}, {type: anonymous}]");
+    let config = parses(&yaml);
+    let schemes = &config.virtual_clusters[0].authentication;
+    assert_eq!(schemes[0], VirtualAuthentication::ClientCertificate);
+    assert_eq!(schemes[0].label(), "client_certificate");
+}
+
+#[test]
 fn scheme_errors_name_their_field() {
     let at = "virtual_clusters[0].authentication";
     let cases = [
@@ -94,6 +104,9 @@ fn scheme_errors_name_their_field() {
         ("[{type: sasl_scram, algorithm: sha256, mediation: terminate, principals: [{username: a, algorithm: sha512, salt: c2FsdA==, iterations: 4096, stored_key: x, server_key: y}]}]", format!("{at}[0].principals[0].algorithm"), "another algorithm"),
         ("[{type: sasl_plain, mediation: sometimes}]", format!("{at}[0].mediation"), "unknown variant"),
         ("[{type: anonymous}, {type: anonymous}]", format!("{at}[1]"), "offered twice"),
+        ("[{type: client_certificate}, {type: sasl_plain, mediation: passthrough}]", at.to_owned(), "cannot be combined with mediation: passthrough"),
+        ("[{type: sasl_plain, mediation: passthrough, session_lifetime_ms: 5000}]", format!("{at}[0].session_lifetime_ms"), "the broker sets"),
+        ("[{type: sasl_plain, mediation: terminate, session_lifetime_ms: 10, principals: [{username: a, password: b}]}]", format!("{at}[0].session_lifetime_ms"), "between 1000"),
         ("[{type: sasl_plain, mediation: passthrough}, {type: sasl_scram, algorithm: sha256, mediation: terminate, principals: [{username: a, salt: c2FsdA==, iterations: 4096, stored_key: x, server_key: y}]}]", at.to_owned(), "not both"),
     ];
     for (schemes, path, fragment) in cases {
