@@ -7,6 +7,7 @@ scripts, plus the BENCHMARKS.md assembler used by all.sh.
     tables.py latency RESULTS_DIR
     tables.py idle-connections RESULTS_DIR
     tables.py tls RESULTS_DIR
+    tables.py auth RESULTS_DIR
     tables.py sweep RESULTS_DIR
     tables.py kafka-perf RESULTS_DIR
     tables.py benchmarks-md BENCHMARKS.md NAME=RESULTS_DIR...
@@ -331,6 +332,58 @@ def tls(results):
     write(results, lines, summary)
 
 
+def auth(results):
+    m, line = meta_line(results)
+    lines = [
+        f"**sluice-bench responder (not Kafka)** behind sluice (1 shard, CPU {m['cpus']['proxy']}): virtual cluster "
+        f"`open` (default authentication: anonymous only, no check) and `gated` (PLAIN and SCRAM-SHA-512 terminated "
+        f"by sluice, and anonymous: every request of its connections passes the authentication check a logged-in "
+        f"connection's requests pass), two listeners of the same process, interleaved. Responder and sluice-bench "
+        f"on CPU {m['cpus']['tool']}. {m['rounds']} rounds of {m['duration']} s. {line}",
+        "",
+        "| workload | virtual cluster | MB/s | requests/s | p99 ms | sluice CPU s/GB | MB/s per sluice CPU-second | gated / open |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    summary = {}
+    r = load(os.path.join(results, "produce-16kib.json"))
+    base = None
+    for t in r["targets"]:
+        f = t["figures"]
+        per_core = fig_of([
+            x["summary"]["mb_per_sec"] * x["summary"]["duration_s"] / x["target_cpu_seconds"]
+            if x.get("target_cpu_seconds") else None for x in t["rounds"]
+        ])
+        mb = f.get("mb_per_sec", {}).get("median")
+        if base is None:
+            base = (mb, per_core["median"] if per_core else None)
+        ratio = f"{mb / base[0]:.2f}x measured, {per_core['median'] / base[1]:.2f}x per CPU-second" if (
+            t["name"] != r["targets"][0]["name"] and base[0] and per_core and base[1]) else ""
+        lines.append(
+            f"| produce 1 KiB x 16 | {t['name']} | {cell(f.get('mb_per_sec'))} | {cell(f.get('requests_per_sec'))} | "
+            f"{cell(f.get('latency_p99_ms'))} | {cell(f.get('target_cpu_s_per_gb'))} | {cell(per_core)} | {ratio} |"
+        )
+        summary[f"produce.{t['name']}.mb_per_cpu_s"] = per_core
+    lines += [
+        "",
+        f"| logins ({m['login_threads']} loops of connect, log in, close) | logins/s | logins per sluice CPU-second |",
+        "|---|---|---|",
+    ]
+    for kind, label in (("plain", "PLAIN, terminated"), ("scram-sha512", "SCRAM-SHA-512, terminated, 4096 iterations")):
+        runs = [load(os.path.join(results, n)) for n in sorted(os.listdir(results))
+                if n.startswith(f"logins-{kind}-") and n.endswith(".json")]
+        rate = fig_of([x["logins_per_sec"] for x in runs])
+        per_cpu = fig_of([x.get("logins_per_cpu_second") for x in runs])
+        lines.append(f"| {label} | {cell(rate)} | {cell(per_cpu)} |")
+        summary[f"logins.{kind}.per_sec"] = rate
+        summary[f"logins.{kind}.per_cpu_s"] = per_cpu
+    lines += [
+        "",
+        "Per CPU-second figures divide by the CPU time sluice itself used. The SCRAM client derives its salted "
+        "password once, as sluice's own verifiers are derived once, so neither side pays PBKDF2 per login.",
+    ]
+    write(results, lines, summary)
+
+
 def sweep(results):
     m, line = meta_line(results)
     rows = []
@@ -599,6 +652,7 @@ def main():
         "latency": latency,
         "idle-connections": idle_connections,
         "tls": tls,
+        "auth": auth,
         "sweep": sweep,
         "kafka-perf": kafka_perf,
     }

@@ -41,6 +41,8 @@ pub enum Command {
     Responder(ResponderArgs),
     /// A plain TCP relay: the cost of forwarding bytes with no parsing.
     Relay(RelayArgs),
+    /// SASL logins per second (connect, log in, close) and their CPU cost.
+    Logins(crate::logins::LoginsArgs),
 }
 
 /// A workload run against one target.

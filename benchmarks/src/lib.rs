@@ -8,6 +8,7 @@ pub mod compare;
 pub mod error;
 pub mod kafka;
 pub mod limits;
+pub mod logins;
 pub mod monitor;
 pub mod placement;
 pub mod procfs;
@@ -37,7 +38,9 @@ pub fn run(cli: Cli) -> Result<(), BenchError> {
         Command::Ping(c) => Some(&c.tls),
         Command::Connections(c) => Some(&c.tls),
         Command::Handshakes(c) => Some(&c.tls),
-        Command::Compare(_) | Command::Responder(_) | Command::Relay(_) => None,
+        Command::Compare(_) | Command::Responder(_) | Command::Relay(_) | Command::Logins(_) => {
+            None
+        }
     };
     if let Some(args) = tls_args {
         // Every handshake of `handshakes` is a full one.
@@ -67,6 +70,7 @@ pub fn run(cli: Cli) -> Result<(), BenchError> {
         Command::Compare(c) => compare::run(&c),
         Command::Responder(r) => responder::run(&r),
         Command::Relay(r) => relay::run(&r),
+        Command::Logins(l) => logins::run(&l),
     }
 }
 

@@ -14,6 +14,34 @@ use super::{same_bytes, ScramAlgorithm, ScramAuthError, ScramVerifier, MIN_ITERA
 /// rather than computed.
 const MAX_ITERATIONS: u32 = 1_000_000;
 
+/// The PBKDF2 of one password for the salt and iteration count a server
+/// last gave: a client that logs in often with the same password (a
+/// gateway's upstream connections, a load tool) pays for it once.
+#[derive(Default)]
+pub struct SaltedCache {
+    entry: Option<(ScramAlgorithm, Vec<u8>, u32, Vec<u8>)>,
+}
+
+impl SaltedCache {
+    /// Holds one password's result: use one cache per password.
+    fn salted(
+        &mut self,
+        algorithm: ScramAlgorithm,
+        password: &str,
+        salt: &[u8],
+        iterations: u32,
+    ) -> Option<Vec<u8>> {
+        if let Some((a, s, i, salted)) = &self.entry {
+            if *a == algorithm && s == salt && *i == iterations {
+                return Some(salted.clone());
+            }
+        }
+        let salted = super::salted_password(algorithm, password, salt, iterations)?;
+        self.entry = Some((algorithm, salt.to_vec(), iterations, salted.clone()));
+        Some(salted)
+    }
+}
+
 /// The client between its first message and the broker's answer.
 #[derive(Debug)]
 pub struct ClientFirst {
@@ -50,6 +78,17 @@ impl ClientFirst {
         server_first: &[u8],
         password: &str,
     ) -> Result<(Vec<u8>, ClientFinal), ScramAuthError> {
+        self.answer_cached(server_first, password, &mut SaltedCache::default())
+    }
+
+    /// Like [`ClientFirst::answer`], deriving the salted password only when
+    /// `cache` holds none for this salt and iteration count.
+    pub fn answer_cached(
+        &self,
+        server_first: &[u8],
+        password: &str,
+        cache: &mut SaltedCache,
+    ) -> Result<(Vec<u8>, ClientFinal), ScramAuthError> {
         let text = std::str::from_utf8(server_first)
             .map_err(|_| ScramAuthError::Malformed("not UTF-8"))?;
         let mut fields = text.split(',');
@@ -65,7 +104,7 @@ impl ClientFirst {
         let iterations: u32 = (iterations.parse().ok())
             .filter(|n| (MIN_ITERATIONS..=MAX_ITERATIONS).contains(n))
             .ok_or(ScramAuthError::Malformed("iteration count out of range"))?;
-        let salted = super::salted_password(self.algorithm, password, &salt, iterations)
+        let salted = (cache.salted(self.algorithm, password, &salt, iterations))
             .ok_or(ScramAuthError::Malformed("iteration count out of range"))?;
         let verifier = ScramVerifier::from_salted(self.algorithm, &salted, salt, iterations);
         let without_proof = format!("c=biws,r={nonce}");

@@ -6,7 +6,7 @@
 mod client;
 mod exchange;
 
-pub use client::{ClientFinal, ClientFirst};
+pub use client::{ClientFinal, ClientFirst, SaltedCache};
 use exchange::same_bytes;
 pub use exchange::{server_final, server_first, ScramAuthError, ServerFirst};
 
