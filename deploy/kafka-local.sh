@@ -19,6 +19,10 @@ readonly KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
 readonly LIBS="$KAFKA_HOME/libs"
 # Written last by install; its presence means libs/ is complete.
 readonly INSTALL_MARKER="$KAFKA_HOME/.installed"
+# kafka-python, a third client implementation for the tests, in its own venv.
+readonly KAFKA_PYTHON_VERSION=3.0.12
+readonly PYTHON_ENV="$CACHE_DIR/kafka-python-$KAFKA_PYTHON_VERSION"
+readonly PYTHON_MARKER="$PYTHON_ENV/.installed"
 
 # Log line printed by KafkaRaftServer once the broker is fully up.
 readonly STARTED_MSG='Kafka Server started'
@@ -30,8 +34,9 @@ usage() {
 Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
 
   install
-      Download Apache Kafka jars once into ${SLUICE_CACHE_DIR:-~/.cache/sluice}
-      and install kcat (apt) if missing. Idempotent.
+      Download Apache Kafka jars once into ${SLUICE_CACHE_DIR:-~/.cache/sluice},
+      install kcat (apt) if missing, and kafka-python (pip, into a virtual
+      environment there). Idempotent.
   check
       Exit 0 if Kafka is installed (by install) and java is found; otherwise
       print on one line what is missing and exit 1. Tests ask this to decide
@@ -72,6 +77,10 @@ Usage: deploy/kafka-local.sh COMMAND [OPTIONS]
       in DIR for later commands.
   status --dir DIR
       Show which nodes run.
+  python SCRIPT [ARGS...]
+      Run a Python script with the project's Python Kafka client
+      (kafka-python, pinned; installed by install into a virtual environment
+      in the cache), e.g. deploy/clients/kafka_python_roundtrip.py.
   tool NAME [ARGS...]
       Run a Kafka CLI tool (kafka-topics, kafka-console-producer, ...); see
       `tool --list`. Tool logs go to stderr at WARN. For SSL brokers pass the
@@ -114,6 +123,7 @@ cmd_install() {
   flock 9
   [[ -f "$INSTALL_MARKER" ]] || install_jars
   command -v kcat >/dev/null || install_kcat
+  [[ -f "$PYTHON_MARKER" ]] || install_python_client
   exec 9>&-
   echo "kafka $KAFKA_VERSION installed in $KAFKA_HOME"
 }
@@ -150,6 +160,22 @@ install_kcat() {
   fi
 }
 
+install_python_client() {
+  rm -rf "$PYTHON_ENV"
+  python3 -m venv "$PYTHON_ENV" || die "python3 -m venv failed (install python3-venv)"
+  if ! "$PYTHON_ENV/bin/pip" install -q "kafka-python==$KAFKA_PYTHON_VERSION" >"$PYTHON_ENV/pip.log" 2>&1; then
+    tail -n 20 "$PYTHON_ENV/pip.log" >&2
+    die "pip install kafka-python==$KAFKA_PYTHON_VERSION failed (log: $PYTHON_ENV/pip.log)"
+  fi
+  touch "$PYTHON_MARKER"
+}
+
+cmd_python() {
+  [[ $# -ge 1 ]] || die "python needs a script"
+  [[ -f "$PYTHON_MARKER" ]] || cmd_install >&2
+  exec "$PYTHON_ENV/bin/python" "$@"
+}
+
 cmd_check() {
   local missing=()
   if [[ -n "${JAVA_HOME:-}" ]]; then
@@ -159,6 +185,8 @@ cmd_check() {
   fi
   [[ -f "$INSTALL_MARKER" ]] ||
     missing+=("Kafka $KAFKA_VERSION not installed in $KAFKA_HOME by deploy/kafka-local.sh install")
+  [[ -f "$PYTHON_MARKER" ]] ||
+    missing+=("kafka-python $KAFKA_PYTHON_VERSION not installed in $PYTHON_ENV by deploy/kafka-local.sh install")
   if ((${#missing[@]})); then
     local joined
     joined="$(printf '%s; ' "${missing[@]}")"
@@ -832,6 +860,7 @@ main() {
     start-node) cmd_start_node "$@" ;;
     status) cmd_status "$@" ;;
     tool) cmd_tool "$@" ;;
+    python) cmd_python "$@" ;;
     -h | --help | help) usage ;;
     "") usage >&2; exit 2 ;;
     *) log "unknown command '$cmd'"; usage >&2; exit 2 ;;

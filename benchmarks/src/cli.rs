@@ -42,7 +42,7 @@ pub enum Command {
     /// A plain TCP relay: the cost of forwarding bytes with no parsing.
     Relay(RelayArgs),
     /// SASL logins per second (connect, log in, close) and their CPU cost.
-    Logins(crate::logins::LoginsArgs),
+    Logins(LoginsArgs),
 }
 
 /// A workload run against one target.
@@ -512,4 +512,46 @@ pub fn parse_cpu_list(list: &str) -> Result<CpuList, String> {
     sluice_runtime::parse_cpu_list(list)
         .map(CpuList)
         .map_err(|reason| format!("invalid CPU list {list:?}: {reason}"))
+}
+
+/// The SASL mechanisms `logins` speaks.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Mechanism {
+    Plain,
+    ScramSha256,
+    ScramSha512,
+}
+
+impl Mechanism {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
+            Mechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LoginsArgs {
+    /// Bootstrap address of the gateway, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub bootstrap: String,
+    #[arg(long, value_enum)]
+    pub mechanism: Mechanism,
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub password: String,
+    /// Concurrent login loops.
+    #[arg(long, value_name = "N", default_value = "4", value_parser = parse_positive)]
+    pub threads: usize,
+    #[arg(long, value_name = "SECS", default_value = "3", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// The gateway's process id, for its CPU time.
+    #[arg(long)]
+    pub pid: Option<u32>,
+    /// Write the result here as JSON too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
 }

@@ -7,10 +7,9 @@
 //! (as a real client with a fixed password may), so the tool's own PBKDF2
 //! does not limit the rate.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
-use clap::{Args, ValueEnum};
 use cp_sync::scram::{ClientFirst, SaltedCache, ScramAlgorithm};
 use kafka_protocol::messages::{
     ApiKey, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
@@ -19,52 +18,11 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use serde::Serialize;
 
-use crate::cli::{parse_duration, parse_host_port, parse_positive};
+use crate::cli::{LoginsArgs, Mechanism};
 use crate::error::BenchError;
 use crate::kafka::blocking::BlockingConn;
 use crate::kafka::ProtocolError;
 use crate::procfs;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Mechanism {
-    Plain,
-    ScramSha256,
-    ScramSha512,
-}
-
-impl Mechanism {
-    fn name(self) -> &'static str {
-        match self {
-            Mechanism::Plain => "PLAIN",
-            Mechanism::ScramSha256 => "SCRAM-SHA-256",
-            Mechanism::ScramSha512 => "SCRAM-SHA-512",
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct LoginsArgs {
-    /// Bootstrap address of the gateway, HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
-    pub bootstrap: String,
-    #[arg(long, value_enum)]
-    pub mechanism: Mechanism,
-    #[arg(long)]
-    pub username: String,
-    #[arg(long)]
-    pub password: String,
-    /// Concurrent login loops.
-    #[arg(long, value_name = "N", default_value = "4", value_parser = parse_positive)]
-    pub threads: usize,
-    #[arg(long, value_name = "SECS", default_value = "3", value_parser = parse_duration)]
-    pub duration: Duration,
-    /// The gateway's process id, for its CPU time.
-    #[arg(long)]
-    pub pid: Option<u32>,
-    /// Write the result here as JSON too.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<std::path::PathBuf>,
-}
 
 #[derive(Debug, Serialize)]
 pub struct LoginsResult {

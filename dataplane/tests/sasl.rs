@@ -1,8 +1,10 @@
 //! SASL against a real Kafka whose client listener demands it
 //! (`deploy/kafka-local.sh start --sasl-users`: PLAIN, SCRAM-SHA-256 and
 //! SCRAM-SHA-512). First the cluster itself, with Kafka's Java tools and
-//! kcat; then sluice in front of it, logging in to discover the brokers
-//! with its own PLAIN credential while clients pass their logins through.
+//! kcat; then sluice in front of it, logging in with its own credential:
+//! clients' logins passed through to the broker, clients' logins checked by
+//! sluice, sessions, and what failing clients can do. Clients are Kafka's
+//! Java tools, kcat (librdkafka) and kafka-python.
 
 use std::path::Path;
 
@@ -17,7 +19,7 @@ use std::time::Duration;
 use cp_sync::scram::{ScramAlgorithm, ScramVerifier};
 use sluice_test_support::harness::{self, TestFn};
 use sluice_test_support::kafka::NODE_ID_BASE;
-use sluice_test_support::kafka::{kcat_output, tool, KafkaCluster};
+use sluice_test_support::kafka::{kafka_python_round_trip, kcat_output, tool, KafkaCluster};
 use sluice_test_support::ports;
 use sluice_test_support::{temp_dir, TempDir};
 use support::gateway::{port_mapping_config, Gateway};
@@ -166,25 +168,84 @@ fn gateway_with(
 
 /// sluice logs in to discover the brokers, and a client's own PLAIN login
 /// passes through it to the broker.
-fn plain_logins_pass_through_sluice(env: &Env) {
-    let schemes = "      - {type: sasl_plain, mediation: passthrough}\n";
+fn logins_pass_through_sluice(env: &Env) {
+    let schemes = "      - {type: sasl_plain, mediation: passthrough}\n      \
+                   - {type: sasl_scram, algorithm: sha512, mediation: passthrough}\n";
     let gw = gateway(env, "sasl_plain", schemes, &[]);
+    let bootstrap = gw.bootstrap();
     let refused = topics_at(
         env,
-        &gw.bootstrap(),
+        &bootstrap,
         ("SCRAM-SHA-256", USER, PASSWORD),
         &["--list"],
     );
     let stderr = String::from_utf8_lossy(&refused.stderr);
+    let offered =
+        "'SCRAM-SHA-256' not enabled in the server, enabled mechanisms are [PLAIN, SCRAM-SHA-512]";
     assert!(
-        stderr
-            .contains("'SCRAM-SHA-256' not enabled in the server, enabled mechanisms are [PLAIN]"),
-        "a mechanism the virtual cluster does not offer: {stderr}"
+        stderr.contains(offered),
+        "a mechanism not offered: {stderr}"
     );
-    kcat_round_trip(&gw.bootstrap(), "through-sluice", USER, PASSWORD);
+    kcat_round_trip(&bootstrap, "through-sluice", USER, PASSWORD);
+    for mechanism in ["PLAIN", "SCRAM-SHA-512"] {
+        let topic = format!("passthrough-{}", mechanism.to_lowercase());
+        java_round_trip(
+            env,
+            &bootstrap,
+            &format!("{topic}-java"),
+            (mechanism, USER, PASSWORD),
+        );
+        let login = Some((mechanism, USER, PASSWORD));
+        let read = kafka_python_round_trip(&bootstrap, &format!("{topic}-py"), 3, login);
+        assert_eq!(
+            read.as_deref(),
+            Ok("kp-0\nkp-1\nkp-2\n"),
+            "kafka-python {mechanism}"
+        );
+        // The broker refuses a wrong password, and its message reaches
+        // the client through sluice.
+        let wrong = Some((mechanism, USER, "wrong-password"));
+        let refused = kafka_python_round_trip(&bootstrap, &format!("{topic}-no"), 1, wrong);
+        let message = refused.expect_err("a wrong password was accepted");
+        assert!(message.contains("Authentication failed"), "{message}");
+    }
     let log = gw.logs();
     assert!(!log.contains(PASSWORD), "a password reached the log");
     assert!(log.contains(&format!("principal=\"{USER}\"")), "{log}");
+}
+
+/// Kafka's Java console producer and consumer through `bootstrap`, logged
+/// in as `(mechanism, user, password)`.
+fn java_round_trip(env: &Env, bootstrap: &str, topic: &str, login: (&str, &str, &str)) {
+    let (mechanism, user, password) = login;
+    let props = client_properties(env.dir.path(), mechanism, user, password);
+    let common = [
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--command-config",
+        &props,
+    ];
+    let produced = tool("kafka-console-producer", &common, Some("j1\nj2\n"));
+    assert!(
+        produced.status.success(),
+        "{mechanism} produce: {produced:?}"
+    );
+    let mut args = common.to_vec();
+    args.extend([
+        "--from-beginning",
+        "--max-messages",
+        "2",
+        "--timeout-ms",
+        "60000",
+    ]);
+    let consumed = tool("kafka-console-consumer", &args, None);
+    assert_eq!(
+        String::from_utf8_lossy(&consumed.stdout),
+        "j1\nj2\n",
+        "{mechanism}: {consumed:?}"
+    );
 }
 
 const DAVE_PASSWORD: &str = "dave-secret";
@@ -237,6 +298,17 @@ fn terminated_logins_are_checked_by_sluice(env: &Env) {
         "the broker knows dave: {direct:?}"
     );
     let erin = ("SCRAM-SHA-512", "erin", ERIN_PASSWORD);
+    java_round_trip(env, &bootstrap, "terminated-java", erin);
+    for (mechanism, user, password) in [("PLAIN", "dave", DAVE_PASSWORD), erin] {
+        let topic = format!("terminated-py-{user}");
+        let read =
+            kafka_python_round_trip(&bootstrap, &topic, 3, Some((mechanism, user, password)));
+        assert_eq!(
+            read.as_deref(),
+            Ok("kp-0\nkp-1\nkp-2\n"),
+            "kafka-python as {user}"
+        );
+    }
     let listed = topics_at(env, &bootstrap, erin, &["--list"]);
     assert!(listed.status.success(), "erin with SCRAM: {listed:?}");
     assert!(String::from_utf8_lossy(&listed.stdout).contains("terminated"));
@@ -271,10 +343,7 @@ fn main() {
             java_clients_log_in_with_every_mechanism,
         ),
         ("kcat_logs_in_with_plain", kcat_logs_in_with_plain),
-        (
-            "plain_logins_pass_through_sluice",
-            plain_logins_pass_through_sluice,
-        ),
+        ("logins_pass_through_sluice", logins_pass_through_sluice),
         (
             "terminated_logins_are_checked_by_sluice",
             terminated_logins_are_checked_by_sluice,

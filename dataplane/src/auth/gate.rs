@@ -15,7 +15,6 @@ use tracing::warn;
 use super::terminate::{self, Checked};
 use super::{AuthError, ClientAuth, Principal, Session};
 use crate::metrics::Meter;
-use crate::proxy::ConnClock;
 
 /// The largest request taken before a login, like Kafka's
 /// `sasl.server.max.receive.size`: a client that has not logged in cannot
@@ -47,19 +46,13 @@ pub struct ConnAuth<'a> {
     auth: &'a ClientAuth,
     session: &'a Session,
     meter: &'a Meter,
-    clock: &'a ConnClock,
     state: State,
     /// While logging in again (KIP-368): who the client was.
     reauth_of: Option<Principal>,
 }
 
 impl<'a> ConnAuth<'a> {
-    pub fn new(
-        auth: &'a ClientAuth,
-        session: &'a Session,
-        meter: &'a Meter,
-        clock: &'a ConnClock,
-    ) -> Self {
+    pub fn new(auth: &'a ClientAuth, session: &'a Session, meter: &'a Meter) -> Self {
         // A client that logged in before the pumps started carries on
         // logged in.
         let state = match session.principal() {
@@ -70,7 +63,6 @@ impl<'a> ConnAuth<'a> {
             auth,
             session,
             meter,
-            clock,
             state,
             reauth_of: None,
         }
@@ -105,7 +97,7 @@ impl<'a> ConnAuth<'a> {
                 "a SASL request after the login (this virtual cluster sets no session_lifetime_ms)"
                     .into(),
             )),
-            (State::Authenticated, _) if self.clock.session_over(now) => {
+            (State::Authenticated, _) if self.session.over(now) => {
                 Err(AuthError::SessionExpired)
             }
             (State::Authenticated, _) | (_, API_VERSIONS) => Ok(Gate::Forward),
@@ -196,7 +188,7 @@ impl<'a> ConnAuth<'a> {
                 // ended up to a second early would cut a client that logs
                 // in again on time. Logins are rare enough to pay for it.
                 let started = Instant::now();
-                self.clock.session_until(lifetime.map(|l| started + l));
+                self.session.lasts_until(lifetime.map(|l| started + l));
                 self.meter.authentication(Some(principal.mechanism), true);
                 self.session.set_principal(principal);
                 self.state = State::Authenticated;

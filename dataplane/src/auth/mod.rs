@@ -5,9 +5,9 @@
 mod gate;
 mod terminate;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cp_sync::config::{Mediation, VirtualAuthentication};
 use cp_sync::credentials::ClientLogins;
@@ -117,6 +117,8 @@ pub struct Principal {
 #[derive(Debug, Default)]
 pub struct Session {
     principal: RefCell<Option<Principal>>,
+    /// When the login ends, if it has a lifetime (KIP-368).
+    ends: Cell<Option<Instant>>,
 }
 
 impl Session {
@@ -126,5 +128,17 @@ impl Session {
 
     pub(crate) fn set_principal(&self, principal: Principal) {
         *self.principal.borrow_mut() = Some(principal);
+    }
+
+    /// The client logged in (again) for a session that ends at `ends`.
+    pub(crate) fn lasts_until(&self, ends: Option<Instant>) {
+        self.ends.set(ends);
+    }
+
+    /// Whether the login has outlived its session at `now`. Like Kafka,
+    /// sluice acts on it only when the client next sends a request other
+    /// than a new login: a connection left idle is the idle timeout's.
+    pub fn over(&self, now: Instant) -> bool {
+        self.ends.get().is_some_and(|ends| now >= ends)
     }
 }

@@ -109,8 +109,6 @@ pub struct ConnClock {
     /// Moves whenever a request or response passes: a drain closes only a
     /// connection that stayed resting, unchanged, between two looks.
     activity: Cell<u64>,
-    /// When the client's login ends, if it has a lifetime.
-    session_ends: Cell<Option<Instant>>,
 }
 
 impl ConnClock {
@@ -126,7 +124,6 @@ impl ConnClock {
             responses_done: Cell::new(true),
             reading: Cell::new(false),
             activity: Cell::new(0),
-            session_ends: Cell::new(None),
         }
     }
 
@@ -195,19 +192,6 @@ impl ConnClock {
     /// next one received.
     pub fn is_resting(&self) -> bool {
         self.responses_done.get() && self.reading.get() && self.frame_started.get().is_none()
-    }
-
-    /// The client logged in (again) for a session that ends at `ends`.
-    pub(crate) fn session_until(&self, ends: Option<Instant>) {
-        self.session_ends.set(ends);
-    }
-
-    /// Whether the client's login has outlived its session at `now`. Like
-    /// Kafka, sluice acts on it only when the client next sends a request
-    /// other than a new login: a connection left idle is the idle
-    /// timeout's.
-    pub(crate) fn session_over(&self, now: Instant) -> bool {
-        self.session_ends.get().is_some_and(|ends| now >= ends)
     }
 
     /// What has run out at `now`, if anything.

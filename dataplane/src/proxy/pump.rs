@@ -74,7 +74,7 @@ where
 {
     let (stats, meter) = (env.stats, env.meter);
     let mut policies = PolicyView::new(env.virtual_cluster);
-    let mut auth = ConnAuth::new(env.auth, env.session, meter, env.clock);
+    let mut auth = ConnAuth::new(env.auth, env.session, meter);
     let mut batch = Batch::default();
     loop {
         let Some(frame) = next_request(env, client, &mut batch, upstream).await? else {

@@ -44,7 +44,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut auth = ConnAuth::new(&route.cluster.auth, &io.stats.session, io.meter, io.clock);
+    let mut auth = ConnAuth::new(&route.cluster.auth, &io.stats.session, io.meter);
     loop {
         io.clock.reading(true);
         let gone = io.requests_in.wait_for_frame().await;

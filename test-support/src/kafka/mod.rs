@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 pub(crate) use availability::print_skip_notice_once;
 pub use availability::{availability, Availability, REQUIRE_ENV};
 pub use tools::{
-    create_topic, java_consume, java_read_from_start, kcat_in, kcat_ok, kcat_output,
-    kcat_read_from_start, tool, tool_command, tool_ok, tool_with_jvm_opts,
+    create_topic, java_consume, java_read_from_start, kafka_python_round_trip, kcat_in, kcat_ok,
+    kcat_output, kcat_read_from_start, tool, tool_command, tool_ok, tool_with_jvm_opts,
 };
 
 use crate::{ports, repo_root, temp_dir, TempDir};

@@ -163,3 +163,35 @@ fn feed(child: &mut Child, stdin: Option<&str>) {
         });
     }
 }
+
+/// A produce and read-back round trip of `count` records with kafka-python
+/// (`deploy/clients/kafka_python_roundtrip.py`, run by kafka-local.sh with
+/// the client it installs), optionally logging in as
+/// `(mechanism, user, password)`. The values read back on success.
+pub fn kafka_python_round_trip(
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+    login: Option<(&str, &str, &str)>,
+) -> Result<String, String> {
+    let script = crate::repo_root().join("deploy/clients/kafka_python_roundtrip.py");
+    let mut command = Command::new(super::script());
+    command.arg("python").arg(script);
+    command.args(["--bootstrap", bootstrap, "--topic", topic]);
+    command.args(["--count", &count.to_string()]);
+    if let Some((mechanism, user, password)) = login {
+        command.args([
+            "--mechanism",
+            mechanism,
+            "--username",
+            user,
+            "--password",
+            password,
+        ]);
+    }
+    let out = command.output().expect("run kafka-local.sh python");
+    match out.status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}

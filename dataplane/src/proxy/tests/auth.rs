@@ -301,7 +301,7 @@ fn a_login_with_a_lifetime_expires_unless_renewed() {
         let answer = log_in(&mut rig, 1, "alice", "alice-pw");
         assert_eq!(answer.session_lifetime_ms, 60_000);
         let soon = Instant::now() + Duration::from_secs(61);
-        assert!(world.clock.session_over(soon));
+        assert!(world.stats.session.over(soon));
         // Logged in again: the session starts over and the connection
         // carries on.
         let again = log_in(&mut rig, 3, "alice", "alice-pw");
@@ -344,7 +344,7 @@ fn without_a_lifetime_a_second_login_is_a_protocol_error() {
         let mut rig = world.rig(limits());
         assert_eq!(log_in(&mut rig, 1, "alice", "alice-pw").error_code, 0);
         let tomorrow = Instant::now() + Duration::from_secs(86_400);
-        assert!(!world.clock.session_over(tomorrow));
+        assert!(!world.stats.session.over(tomorrow));
         rig.client_sends(&handshake(3, "PLAIN"));
         assert!(matches!(rig.ended(), Err(ConnError::SaslState(_))));
     });
