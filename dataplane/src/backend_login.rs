@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use cp_sync::credentials::BackendLogin;
-use cp_sync::scram::{ClientFinal, ClientFirst};
+use cp_sync::scram::{ClientFinal, ClientFirst, SaltedCache};
 use sluice_wire::sasl;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +43,17 @@ pub struct LoginExchange<'a> {
     login: &'a BackendLogin,
     step: Step,
     correlation_id: i32,
+    /// SCRAM's salted password, kept between logins by the caller.
+    salted: &'a mut SaltedCache,
 }
 
 impl<'a> LoginExchange<'a> {
-    pub fn new(login: &'a BackendLogin) -> Self {
+    pub fn new(login: &'a BackendLogin, salted: &'a mut SaltedCache) -> Self {
         LoginExchange {
             login,
             step: Step::Handshake,
             correlation_id: 0,
+            salted,
         }
     }
 
@@ -89,8 +92,9 @@ impl<'a> LoginExchange<'a> {
                 let BackendLogin::Scram { password, .. } = self.login else {
                     return Err(broken(mechanism, "SCRAM state without a SCRAM login"));
                 };
-                let (message, last) = (first.answer(response.auth_bytes, password.expose()))
-                    .map_err(|e| broken(mechanism, &e.to_string()))?;
+                let answer =
+                    first.answer_cached(response.auth_bytes, password.expose(), self.salted);
+                let (message, last) = answer.map_err(|e| broken(mechanism, &e.to_string()))?;
                 self.step = Step::Last(Some(last));
                 let id = self.next_id();
                 Ok(Some(sasl::encode_authenticate_request(id, &message)))

@@ -14,16 +14,26 @@ use super::{same_bytes, ScramAlgorithm, ScramAuthError, ScramVerifier, MIN_ITERA
 /// rather than computed.
 const MAX_ITERATIONS: u32 = 1_000_000;
 
-/// The PBKDF2 of one password for the salt and iteration count a server
+/// The PBKDF2 of a password for the salt and iteration count a server
 /// last gave: a client that logs in often with the same password (a
-/// gateway's upstream connections, a load tool) pays for it once.
-#[derive(Default)]
+/// gateway's upstream connections, a load tool) pays for it once. A new
+/// password, salt or count derives afresh.
+#[derive(Default, Clone)]
 pub struct SaltedCache {
-    entry: Option<(ScramAlgorithm, Vec<u8>, u32, Vec<u8>)>,
+    entry: Option<CachedSalt>,
+}
+
+#[derive(Clone)]
+struct CachedSalt {
+    algorithm: ScramAlgorithm,
+    /// SHA-256 of the password: the key, without keeping the password.
+    password: Vec<u8>,
+    salt: Vec<u8>,
+    iterations: u32,
+    salted: Vec<u8>,
 }
 
 impl SaltedCache {
-    /// Holds one password's result: use one cache per password.
     fn salted(
         &mut self,
         algorithm: ScramAlgorithm,
@@ -31,13 +41,22 @@ impl SaltedCache {
         salt: &[u8],
         iterations: u32,
     ) -> Option<Vec<u8>> {
-        if let Some((a, s, i, salted)) = &self.entry {
-            if *a == algorithm && s == salt && *i == iterations {
-                return Some(salted.clone());
+        let digest = ring::digest::digest(&ring::digest::SHA256, password.as_bytes());
+        let key = digest.as_ref();
+        if let Some(c) = &self.entry {
+            let same = c.algorithm == algorithm && c.password == key && c.salt == salt;
+            if same && c.iterations == iterations {
+                return Some(c.salted.clone());
             }
         }
         let salted = super::salted_password(algorithm, password, salt, iterations)?;
-        self.entry = Some((algorithm, salt.to_vec(), iterations, salted.clone()));
+        self.entry = Some(CachedSalt {
+            algorithm,
+            password: key.to_vec(),
+            salt: salt.to_vec(),
+            iterations,
+            salted: salted.clone(),
+        });
         Some(salted)
     }
 }
@@ -187,6 +206,21 @@ mod tests {
         let (proof, last) = client.answer(first.message(), "s3cret").unwrap();
         let signed = server_final(&first, &proof).unwrap();
         assert!(last.check(&signed).is_ok());
+    }
+
+    #[test]
+    fn a_cached_salt_serves_the_same_password_only() {
+        let verifier = ScramVerifier::generate(ScramAlgorithm::Sha256, "right", 4096).unwrap();
+        let mut cache = SaltedCache::default();
+        for (password, accepted) in [("right", true), ("right", true), ("wrong", false)] {
+            let client = ClientFirst::new(ScramAlgorithm::Sha256, "u", "n1");
+            let v = verifier.clone();
+            let first = server_first(&client.message(), |_| Some(v), "s1", b"x").unwrap();
+            let (proof, _) = client
+                .answer_cached(first.message(), password, &mut cache)
+                .unwrap();
+            assert_eq!(server_final(&first, &proof).is_ok(), accepted, "{password}");
+        }
     }
 
     #[test]

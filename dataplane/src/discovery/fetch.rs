@@ -11,6 +11,7 @@ use rustls::pki_types::ServerName;
 use crate::backend_login::{LoginError, LoginExchange};
 use crate::topology::Endpoint;
 use cp_sync::credentials::BackendLogin;
+use cp_sync::scram::SaltedCache;
 use sluice_wire::broker_versions::BrokerApiVersions;
 use sluice_wire::discovery::{
     decode_metadata_brokers, encode_api_versions_request, encode_metadata_request,
@@ -136,7 +137,10 @@ fn log_in(
     login: &BackendLogin,
 ) -> Result<(), FetchError> {
     let io = |source| FetchError::Io { addr, source };
-    let mut exchange = LoginExchange::new(login);
+    // A refresh a minute: deriving SCRAM's salted password each time costs
+    // this thread little.
+    let mut salted = SaltedCache::default();
+    let mut exchange = LoginExchange::new(login, &mut salted);
     let mut frame = exchange.start();
     loop {
         stream.write_all(&frame).map_err(io)?;

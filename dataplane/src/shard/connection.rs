@@ -225,7 +225,14 @@ async fn serve_routed(
     }
     let mut backend = upstream::connect(ctx, route, &meter).await?;
     if let Some(login) = &route.cluster.backend_login {
-        upstream_login::log_in(&mut backend, login, ctx.settings.connect_timeout).await?;
+        // SCRAM's salted password is derived once per shard and backend,
+        // not on every upstream connection.
+        let backend_name = &route.cluster.backend;
+        let mut salted = ctx.take_salted(backend_name);
+        let timeout = ctx.settings.connect_timeout;
+        let logged_in = upstream_login::log_in(&mut backend, login, timeout, &mut salted).await;
+        ctx.keep_salted(backend_name, salted);
+        logged_in?;
     }
     let (backend_rx, backend_tx) = sluice_runtime::split(backend);
     let brokers = WatchedBrokers { route, ctx };

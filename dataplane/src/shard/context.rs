@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cp_sync::scram::SaltedCache;
 use crossbeam_channel::Sender;
 use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 use rustls::client::Resumption;
@@ -76,6 +77,8 @@ pub struct ShardContext {
     /// While draining: connections found resting, with their activity then.
     drain_seen: RefCell<HashMap<u64, u64>>,
     pub(super) stale_asks: StaleAsks,
+    /// SCRAM salted passwords of the backends this shard logs in to.
+    salted: RefCell<HashMap<String, SaltedCache>>,
 }
 
 /// An open connection as the shard sees it: what it depends on, its
@@ -134,6 +137,7 @@ impl ShardContext {
             open: RefCell::new(HashMap::new()),
             drain_seen: RefCell::new(HashMap::new()),
             stale_asks: StaleAsks::default(),
+            salted: RefCell::new(HashMap::new()),
         }
     }
 
@@ -270,6 +274,16 @@ impl ShardContext {
         let known = (topology.brokers.get(&node_id))
             .is_some_and(|e| e.host == host && i32::from(e.port) == port);
         (Arc::as_ptr(topology) as usize, known)
+    }
+
+    /// The backend's SCRAM cache, taken out for one login (no borrow is
+    /// held across its awaits; two logins at once each get one).
+    pub fn take_salted(&self, backend: &str) -> SaltedCache {
+        self.salted.borrow_mut().remove(backend).unwrap_or_default()
+    }
+
+    pub fn keep_salted(&self, backend: &str, cache: SaltedCache) {
+        self.salted.borrow_mut().insert(backend.to_string(), cache);
     }
 
     /// Asks the discovery thread for fresh metadata. Never blocks: if the

@@ -10,6 +10,7 @@ use sluice_runtime::Stream;
 use crate::backend_login::{LoginError, LoginExchange};
 use crate::proxy::ConnError;
 use cp_sync::credentials::BackendLogin;
+use cp_sync::scram::SaltedCache;
 
 /// SASL answers are small; anything larger is a broken broker.
 const MAX_LOGIN_FRAME: usize = 64 * 1024;
@@ -19,8 +20,9 @@ pub async fn log_in(
     stream: &mut Stream,
     login: &BackendLogin,
     timeout: Duration,
+    salted: &mut SaltedCache,
 ) -> Result<(), ConnError> {
-    let conversation = converse(stream, login);
+    let conversation = converse(stream, login, salted);
     let late = async {
         glommio::timer::sleep(timeout).await;
         Err(ConnError::BackendLogin(LoginError::Broken {
@@ -31,8 +33,12 @@ pub async fn log_in(
     future::or(conversation, late).await
 }
 
-async fn converse(stream: &mut Stream, login: &BackendLogin) -> Result<(), ConnError> {
-    let mut exchange = LoginExchange::new(login);
+async fn converse(
+    stream: &mut Stream,
+    login: &BackendLogin,
+    salted: &mut SaltedCache,
+) -> Result<(), ConnError> {
+    let mut exchange = LoginExchange::new(login, salted);
     let mut frame = exchange.start();
     loop {
         stream
