@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::{
-    BackendAuthentication, Config, ConfigErrors, DocPath, ErrorList, ScramPrincipal,
+    BackendAuthentication, Config, ConfigErrors, DocPath, ErrorList, OauthBearer, ScramPrincipal,
     VirtualAuthentication,
 };
+use crate::oauth::OauthKeys;
 use crate::scram::{decode_base64, ScramAlgorithm, ScramVerifier};
 use crate::secret::{Secret, SecretRef};
 
@@ -34,6 +35,8 @@ pub enum BackendLogin {
 pub struct ClientLogins {
     pub plain: HashMap<String, Secret>,
     pub scram: HashMap<(ScramAlgorithm, String), ScramVerifier>,
+    /// The keys and checks of its `oauth_bearer` scheme.
+    pub oauth: Option<OauthKeys>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -61,7 +64,7 @@ pub fn build_credentials(
     for (i, cluster) in config.virtual_clusters.iter().enumerate() {
         let at = root.key("virtual_clusters").index(i).key("authentication");
         let logins = client_logins(&cluster.authentication, &at, env, &mut errors);
-        if !logins.plain.is_empty() || !logins.scram.is_empty() {
+        if !logins.plain.is_empty() || !logins.scram.is_empty() || logins.oauth.is_some() {
             credentials
                 .clusters
                 .insert(cluster.name.clone(), Arc::new(logins));
@@ -95,7 +98,9 @@ pub fn literal_secret_paths(config: &Config) -> Vec<String> {
         for (k, scheme) in cluster.authentication.iter().enumerate() {
             let at = at.index(k).key("principals");
             match scheme {
-                VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => {}
+                VirtualAuthentication::Anonymous
+                | VirtualAuthentication::ClientCertificate
+                | VirtualAuthentication::OauthBearer(_) => {}
                 VirtualAuthentication::SaslPlain { principals, .. } => {
                     for (p, principal) in principals.iter().enumerate() {
                         note(&principal.password, at.index(p).key("password"));
@@ -156,6 +161,7 @@ fn client_logins(
     errors: &mut ErrorList,
 ) -> ClientLogins {
     let mut logins = ClientLogins::default();
+    let at_scheme = at;
     for (k, scheme) in schemes.iter().enumerate() {
         let at = at.index(k).key("principals");
         match scheme {
@@ -182,9 +188,40 @@ fn client_logins(
                     }
                 }
             }
+            VirtualAuthentication::OauthBearer(oauth) => {
+                let at = at_scheme.index(k).key("jwks").key("endpoint");
+                logins.oauth = oauth_keys(oauth, at, errors);
+            }
         }
     }
     logins
+}
+
+/// Reads the JWKS file a scheme names; every key in it must be usable.
+fn oauth_keys(oauth: &OauthBearer, at: DocPath, errors: &mut ErrorList) -> Option<OauthKeys> {
+    let path = &oauth.jwks.endpoint;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| errors.push(at.clone(), format!("cannot read {path}: {e}")))
+        .ok()?;
+    let keys: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
+        .map_err(|e| errors.push(at.clone(), format!("{path} is not a JWKS: {e}")))
+        .ok()?;
+    for jwk in &keys.keys {
+        if let Err(e) = jsonwebtoken::DecodingKey::from_jwk(jwk) {
+            let kid = jwk.common.key_id.as_deref().unwrap_or("(no kid)");
+            errors.push(at.clone(), format!("{path}: key {kid}: {e}"));
+            return None;
+        }
+    }
+    if keys.keys.is_empty() {
+        errors.push(at, format!("{path} holds no key"));
+        return None;
+    }
+    Some(OauthKeys {
+        keys,
+        checks: oauth.validate.clone(),
+        claims: oauth.claims_mapping.clone(),
+    })
 }
 
 fn verifier(

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod credentials;
 pub mod files;
+pub mod oauth;
 pub mod remote;
 pub mod scram;
 pub mod secret;

@@ -10,6 +10,8 @@ use std::path::Path;
 
 #[path = "sasl/abuse.rs"]
 mod abuse;
+#[path = "sasl/oauth.rs"]
+mod oauth;
 #[path = "sasl/reauth.rs"]
 mod reauth;
 mod support;
@@ -360,6 +362,10 @@ fn main() {
         (
             "logins_that_fail_are_contained",
             abuse::logins_that_fail_are_contained,
+        ),
+        (
+            "oauth_tokens_are_checked_by_sluice",
+            oauth::tokens_are_checked_by_sluice,
         ),
         (
             "sessions_end_unless_the_client_logs_in_again",

@@ -10,6 +10,7 @@
 pub mod certs;
 pub mod control_plane;
 pub mod harness;
+pub mod jwt;
 pub mod kafka;
 pub mod ports;
 pub mod process;

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 
 use super::auth_schema::{
-    BackendAuthentication, Mediation, PlainPrincipal, ScramPrincipal, VirtualAuthentication,
+    BackendAuthentication, Mediation, OauthBearer, PlainPrincipal, ScramPrincipal,
+    VirtualAuthentication,
 };
 use super::document::{decode, split_tag, unknown_type_message};
 use super::errors::{DocPath, ErrorList};
@@ -153,6 +154,11 @@ pub(super) fn virtual_scheme(
                 session_lifetime_ms: raw.session_lifetime_ms,
             })
         }
+        "oauth_bearer" => {
+            let oauth: OauthBearer = decode(&rest, at, errors)?;
+            check_oauth(&oauth, at, errors);
+            Some(VirtualAuthentication::OauthBearer(oauth))
+        }
         _ if RESERVED_VIRTUAL_TYPES.contains(&tag.as_str()) => {
             let message = format!("authentication type {tag} is not supported yet");
             errors.push(at.key("type"), message);
@@ -195,6 +201,22 @@ fn check_principals<'a>(
         } else if !seen.insert(name) {
             errors.push(at, format!("user \"{name}\" is listed twice"));
         }
+    }
+}
+
+/// Tokens are checked against a JWKS file for now; the broker checks them
+/// when they are passed through.
+fn check_oauth(oauth: &OauthBearer, at: &DocPath, errors: &mut ErrorList) {
+    check_lifetime(oauth.mediation, oauth.session_lifetime_ms, at, errors);
+    let endpoint = &oauth.jwks.endpoint;
+    let at = at.key("jwks").key("endpoint");
+    if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
+        errors.push(
+            at,
+            "a JWKS over HTTP(S) is not supported yet; give the path of a JWKS file",
+        );
+    } else if !std::path::Path::new(endpoint).is_absolute() {
+        errors.push(at, "must be an absolute path to a JWKS file");
     }
 }
 

@@ -67,6 +67,70 @@ pub enum VirtualAuthentication {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session_lifetime_ms: Option<u64>,
     },
+    /// SASL/OAUTHBEARER (RFC 7628): a JWT checked against a JWKS.
+    OauthBearer(OauthBearer),
+}
+
+/// An `oauth_bearer` scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OauthBearer {
+    pub mediation: Mediation,
+    pub jwks: Jwks,
+    #[serde(default)]
+    pub validate: TokenChecks,
+    #[serde(default)]
+    pub claims_mapping: ClaimsMapping,
+    /// At most this, and never past the token's expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_lifetime_ms: Option<u64>,
+}
+
+/// Where the signing keys are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwks {
+    /// An absolute path to a JWKS document (JSON).
+    pub endpoint: String,
+}
+
+/// What a token must say besides a good signature and being in date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenChecks {
+    /// The `iss` claim must be this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `aud` claim must name one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
+}
+
+/// Which claims name the principal and its scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsMapping {
+    #[serde(default = "default_sub_claim")]
+    pub sub: String,
+    #[serde(default = "default_scope_claim")]
+    pub scope: String,
+}
+
+impl Default for ClaimsMapping {
+    fn default() -> Self {
+        ClaimsMapping {
+            sub: default_sub_claim(),
+            scope: default_scope_claim(),
+        }
+    }
+}
+
+fn default_sub_claim() -> String {
+    "sub".into()
+}
+
+fn default_scope_claim() -> String {
+    "scope".into()
 }
 
 impl VirtualAuthentication {
@@ -76,6 +140,7 @@ impl VirtualAuthentication {
             VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => None,
             VirtualAuthentication::SaslPlain { .. } => Some("PLAIN"),
             VirtualAuthentication::SaslScram { algorithm, .. } => Some(algorithm.mechanism()),
+            VirtualAuthentication::OauthBearer(_) => Some("OAUTHBEARER"),
         }
     }
 
@@ -91,6 +156,7 @@ impl VirtualAuthentication {
                 session_lifetime_ms,
                 ..
             } => *session_lifetime_ms,
+            VirtualAuthentication::OauthBearer(o) => o.session_lifetime_ms,
         }
     }
 
@@ -108,6 +174,7 @@ impl VirtualAuthentication {
             VirtualAuthentication::Anonymous | VirtualAuthentication::ClientCertificate => None,
             VirtualAuthentication::SaslPlain { mediation, .. }
             | VirtualAuthentication::SaslScram { mediation, .. } => Some(*mediation),
+            VirtualAuthentication::OauthBearer(o) => Some(o.mediation),
         }
     }
 }

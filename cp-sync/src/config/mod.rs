@@ -32,7 +32,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use auth_schema::{Mediation, PlainPrincipal, ScramPrincipal};
+pub use auth_schema::{
+    ClaimsMapping, Jwks, Mediation, OauthBearer, PlainPrincipal, ScramPrincipal, TokenChecks,
+};
 pub use document::ConfigFormat;
 pub use errors::{ConfigError, ConfigErrors};
 pub(crate) use errors::{DocPath, ErrorList};

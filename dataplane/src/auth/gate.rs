@@ -148,9 +148,9 @@ impl<'a> ConnAuth<'a> {
         }
     }
 
-    /// KIP-368: a terminated login with a lifetime may be renewed.
+    /// KIP-368: a terminated login whose session ends may be renewed.
     fn may_log_in_again(&self) -> bool {
-        (self.session.principal()).is_some_and(|p| self.auth.lifetime(p.mechanism).is_some())
+        self.session.has_end()
     }
 
     fn authenticate(&mut self, header: &RequestHeader, body: &[u8]) -> Result<Gate, AuthError> {
@@ -175,14 +175,20 @@ impl<'a> ConnAuth<'a> {
                 self.state = State::Scram(pending);
                 Ok(Gate::Answer(frame))
             }
-            Checked::LoggedIn(principal, message) => {
+            Checked::LoggedIn(principal, message, token_left) => {
                 if let Some(before) = self.reauth_of.take().filter(|b| b.name != principal.name) {
                     warn!(before = %before.name.escape_debug(), after = %principal.name.escape_debug(),
                         "client logged in again as another principal");
                     self.meter.authentication(Some(principal.mechanism), false);
-                    return Ok(Gate::Refuse(answer(&terminate::failed_answer())?));
+                    let refusal = terminate::failed_answer(principal.mechanism);
+                    return Ok(Gate::Refuse(answer(&refusal)?));
                 }
-                let lifetime = self.auth.lifetime(principal.mechanism);
+                // A token's login lasts no longer than the token.
+                let configured = self.auth.lifetime(principal.mechanism);
+                let lifetime = match (configured, token_left) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 // The exact time, not the shard's coarse one: the client
                 // counts its lifetime from this answer, and a session that
                 // ended up to a second early would cut a client that logs
@@ -202,7 +208,7 @@ impl<'a> ConnAuth<'a> {
             } => {
                 warn!(mechanism, user = %user.escape_debug(), reason = why, "client authentication failed");
                 self.meter.authentication(Some(mechanism), false);
-                Ok(Gate::Refuse(answer(&terminate::failed_answer())?))
+                Ok(Gate::Refuse(answer(&terminate::failed_answer(mechanism))?))
             }
         }
     }

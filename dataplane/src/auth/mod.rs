@@ -135,6 +135,10 @@ impl Session {
         self.ends.set(ends);
     }
 
+    pub(crate) fn has_end(&self) -> bool {
+        self.ends.get().is_some()
+    }
+
     /// Whether the login has outlived its session at `now`. Like Kafka,
     /// sluice acts on it only when the client next sends a request other
     /// than a new login: a connection left idle is the idle timeout's.

@@ -24,12 +24,13 @@ pub struct ScramPending {
 pub enum Checked {
     /// SCRAM's first round: send this, wait for the proof.
     Continue(Box<ScramPending>, Vec<u8>),
-    /// Logged in; send this (empty for PLAIN, SCRAM's server-final).
-    LoggedIn(Principal, Vec<u8>),
+    /// Logged in; send this (empty for PLAIN, SCRAM's server-final). With
+    /// a token, how long it stays valid: the session may last no longer.
+    LoggedIn(Principal, Vec<u8>, Option<Duration>),
     Failed {
         mechanism: &'static str,
         user: String,
-        why: &'static str,
+        why: String,
     },
 }
 
@@ -39,15 +40,16 @@ pub fn first(auth: &ClientAuth, mechanism: &'static str, bytes: &[u8]) -> Checke
         "PLAIN" => plain(auth, bytes),
         "SCRAM-SHA-256" => scram_first(auth, ScramAlgorithm::Sha256, bytes),
         "SCRAM-SHA-512" => scram_first(auth, ScramAlgorithm::Sha512, bytes),
+        "OAUTHBEARER" => oauth_bearer(auth, bytes),
         _ => failed(mechanism, String::new(), "no such mechanism"),
     }
 }
 
-fn failed(mechanism: &'static str, user: String, why: &'static str) -> Checked {
+fn failed(mechanism: &'static str, user: String, why: impl Into<String>) -> Checked {
     Checked::Failed {
         mechanism,
         user,
-        why,
+        why: why.into(),
     }
 }
 
@@ -75,7 +77,7 @@ fn plain(auth: &ClientAuth, bytes: &[u8]) -> Checked {
         mechanism: MECHANISM,
         verified_by_gateway: true,
     };
-    Checked::LoggedIn(principal, Vec::new())
+    Checked::LoggedIn(principal, Vec::new(), None)
 }
 
 fn scram_first(auth: &ClientAuth, algorithm: ScramAlgorithm, bytes: &[u8]) -> Checked {
@@ -95,6 +97,32 @@ fn scram_first(auth: &ClientAuth, algorithm: ScramAlgorithm, bytes: &[u8]) -> Ch
     }
 }
 
+/// A bearer token, checked against the virtual cluster's JWKS.
+fn oauth_bearer(auth: &ClientAuth, bytes: &[u8]) -> Checked {
+    const MECHANISM: &str = "OAUTHBEARER";
+    let Some(keys) = &auth.logins.oauth else {
+        return failed(MECHANISM, String::new(), "no keys to check tokens with");
+    };
+    let Some(token) = cp_sync::oauth::bearer_token(bytes) else {
+        return failed(MECHANISM, String::new(), "malformed OAUTHBEARER message");
+    };
+    match keys.check(token) {
+        Ok(claims) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let left = Duration::from_secs(claims.expires_at.saturating_sub(now));
+            let principal = Principal {
+                name: claims.principal,
+                mechanism: MECHANISM,
+                verified_by_gateway: true,
+            };
+            Checked::LoggedIn(principal, Vec::new(), Some(left))
+        }
+        Err(e) => failed(MECHANISM, String::new(), format!("token refused: {e}")),
+    }
+}
+
 /// The client's proof.
 pub fn scram_final(pending: &ScramPending, bytes: &[u8]) -> Checked {
     let user = pending.first.username.clone();
@@ -106,6 +134,7 @@ pub fn scram_final(pending: &ScramPending, bytes: &[u8]) -> Checked {
                 verified_by_gateway: true,
             },
             message,
+            None,
         ),
         Err(scram::ScramAuthError::InvalidProof) => {
             failed(pending.mechanism, user, "wrong password or unknown user")
@@ -142,11 +171,16 @@ pub fn carry_on(message: &[u8], lifetime: Option<Duration>) -> AuthenticateAnswe
     }
 }
 
-/// What every failed login is told.
-pub fn failed_answer() -> AuthenticateAnswer<'static> {
+/// What every failed login is told; a refused token is told it was the
+/// token.
+pub fn failed_answer(mechanism: &str) -> AuthenticateAnswer<'static> {
+    let message = match mechanism {
+        "OAUTHBEARER" => "Authentication failed: the token was refused",
+        _ => AUTHENTICATION_FAILED_MESSAGE,
+    };
     AuthenticateAnswer {
         error_code: SASL_AUTHENTICATION_FAILED,
-        error_message: Some(AUTHENTICATION_FAILED_MESSAGE),
+        error_message: Some(message),
         ..AuthenticateAnswer::default()
     }
 }

@@ -122,6 +122,7 @@ label_enum! {
         Plain => "PLAIN",
         ScramSha256 => "SCRAM-SHA-256",
         ScramSha512 => "SCRAM-SHA-512",
+        OauthBearer => "OAUTHBEARER",
         Unsupported => "unsupported",
     }
 }
@@ -132,6 +133,7 @@ impl SaslMechanism {
             Some("PLAIN") => SaslMechanism::Plain,
             Some("SCRAM-SHA-256") => SaslMechanism::ScramSha256,
             Some("SCRAM-SHA-512") => SaslMechanism::ScramSha512,
+            Some("OAUTHBEARER") => SaslMechanism::OauthBearer,
             _ => SaslMechanism::Unsupported,
         }
     }

@@ -94,6 +94,27 @@ fn client_certificates_and_anonymous_may_go_together() {
 }
 
 #[test]
+fn oauth_bearer_takes_a_jwks_file_and_checks() {
+    let yaml = virtual_cluster_with(
+        "authentication: [{type: oauth_bearer, mediation: terminate, jwks: {endpoint: /etc/sluice/jwks.json}, validate: {issuer: https://idp, audiences: [kafka]}, session_lifetime_ms: 60000}]",
+    );
+    let config = parses(&yaml);
+    let scheme = &config.virtual_clusters[0].authentication[0];
+    assert_eq!(scheme.mechanism(), Some("OAUTHBEARER"));
+    assert_eq!(scheme.session_lifetime_ms(), Some(60_000));
+    let VirtualAuthentication::OauthBearer(oauth) = scheme else {
+        panic!("{scheme:?}");
+    };
+    assert_eq!(oauth.claims_mapping.sub, "sub");
+    assert_eq!(oauth.validate.audiences, ["kafka"]);
+    let relative = virtual_cluster_with(
+        "authentication: [{type: oauth_bearer, mediation: terminate, jwks: {endpoint: jwks.json}}]",
+    );
+    let at = "virtual_clusters[0].authentication[0].jwks.endpoint";
+    assert_only_error(&relative, at, "absolute path");
+}
+
+#[test]
 fn scheme_errors_name_their_field() {
     let at = "virtual_clusters[0].authentication";
     let cases = [

@@ -17,9 +17,9 @@ pub(super) fn virtual_cluster_with(extra: &str) -> String {
 fn virtual_cluster_features_not_supported_yet() {
     let cases = [
         (
-            "authentication: [{type: oauth_bearer}]",
-            "authentication[0].type",
-            "oauth_bearer is not supported yet",
+            "authentication: [{type: oauth_bearer, mediation: terminate, jwks: {endpoint: \"https://idp.example/jwks\"}}]",
+            "authentication[0].jwks.endpoint",
+            "over HTTP(S) is not supported yet",
         ),
         (
             "acl_mode: enforce_on_gateway",
