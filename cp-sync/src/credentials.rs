@@ -14,7 +14,7 @@ use crate::config::{
 };
 use crate::oauth::OauthKeys;
 use crate::scram::{decode_base64, ScramAlgorithm, ScramVerifier};
-use crate::secret::{Secret, SecretRef};
+use crate::secret::{Secret, SecretError, SecretRef};
 
 /// How the gateway logs in to one backend cluster.
 #[derive(Debug, Clone)]
@@ -136,21 +136,35 @@ fn backend_login(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut ErrorList,
 ) -> Option<BackendLogin> {
-    match auth {
-        BackendAuthentication::Anonymous => None,
-        BackendAuthentication::SaslPlain { username, password } => Some(BackendLogin::Plain {
-            username: username.clone(),
-            password: resolve(password, at.key("password"), env, errors)?,
-        }),
-        BackendAuthentication::SaslScram {
-            algorithm,
-            username,
-            password,
-        } => Some(BackendLogin::Scram {
-            algorithm: *algorithm,
-            username: username.clone(),
-            password: resolve(password, at.key("password"), env, errors)?,
-        }),
+    BackendLogin::resolve(auth, env)
+        .map_err(|e| errors.push(at.key("password"), e.to_string()))
+        .ok()
+        .flatten()
+}
+
+impl BackendLogin {
+    /// The login `auth` describes, its password read now with `env` (or
+    /// from its file); `None` for an anonymous backend.
+    pub fn resolve(
+        auth: &BackendAuthentication,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<BackendLogin>, SecretError> {
+        Ok(match auth {
+            BackendAuthentication::Anonymous => None,
+            BackendAuthentication::SaslPlain { username, password } => Some(BackendLogin::Plain {
+                username: username.clone(),
+                password: password.resolve(env)?,
+            }),
+            BackendAuthentication::SaslScram {
+                algorithm,
+                username,
+                password,
+            } => Some(BackendLogin::Scram {
+                algorithm: *algorithm,
+                username: username.clone(),
+                password: password.resolve(env)?,
+            }),
+        })
     }
 }
 

@@ -21,7 +21,9 @@ use std::time::Duration;
 use cp_sync::scram::{ScramAlgorithm, ScramVerifier};
 use sluice_test_support::harness::{self, TestFn};
 use sluice_test_support::kafka::NODE_ID_BASE;
-use sluice_test_support::kafka::{kafka_python_round_trip, kcat_output, tool, KafkaCluster};
+use sluice_test_support::kafka::{
+    kafka_python_round_trip, kcat_output, tool, tool_with_jvm_opts, KafkaCluster,
+};
 use sluice_test_support::ports;
 use sluice_test_support::{temp_dir, TempDir};
 use support::gateway::{port_mapping_config, Gateway};
@@ -230,19 +232,22 @@ fn logins_pass_through_sluice(env: &Env) {
 fn java_round_trip(env: &Env, bootstrap: &str, topic: &str, login: (&str, &str, &str)) {
     let (mechanism, user, password) = login;
     let props = client_properties(env.dir.path(), mechanism, user, password);
+    java_round_trip_with(bootstrap, topic, &props, "");
+}
+
+/// Kafka's Java console producer, then consumer, of two records through
+/// `bootstrap` with the client properties file `props` and `jvm` options.
+fn java_round_trip_with(bootstrap: &str, topic: &str, props: &str, jvm: &str) {
     let common = [
         "--bootstrap-server",
         bootstrap,
         "--topic",
         topic,
         "--command-config",
-        &props,
+        props,
     ];
-    let produced = tool("kafka-console-producer", &common, Some("j1\nj2\n"));
-    assert!(
-        produced.status.success(),
-        "{mechanism} produce: {produced:?}"
-    );
+    let produced = tool_with_jvm_opts("kafka-console-producer", &common, Some("j1\nj2\n"), jvm);
+    assert!(produced.status.success(), "{props}: produce: {produced:?}");
     let mut args = common.to_vec();
     args.extend([
         "--from-beginning",
@@ -251,11 +256,11 @@ fn java_round_trip(env: &Env, bootstrap: &str, topic: &str, login: (&str, &str, 
         "--timeout-ms",
         "60000",
     ]);
-    let consumed = tool("kafka-console-consumer", &args, None);
+    let consumed = tool_with_jvm_opts("kafka-console-consumer", &args, None, jvm);
     assert_eq!(
         String::from_utf8_lossy(&consumed.stdout),
         "j1\nj2\n",
-        "{mechanism}: {consumed:?}"
+        "{props}: {consumed:?}"
     );
 }
 

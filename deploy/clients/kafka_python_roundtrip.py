@@ -4,6 +4,7 @@ and librdkafka), logging in with SASL when asked.
 
     kafka_python_roundtrip.py --bootstrap HOST:PORT --topic T --count N
         [--mechanism PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 --username U --password P]
+        [--mechanism OAUTHBEARER --token-file FILE]
 
 Prints the values read back, one per line, and exits 0; on any error it
 prints the error to stderr and exits 1.
@@ -13,11 +14,30 @@ import argparse
 import sys
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.net.sasl.oauth import AbstractTokenProvider
+
+
+class FileToken(AbstractTokenProvider):
+    """The bearer token in a file, read at each login."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def token(self):
+        with open(self.path) as f:
+            return f.read().strip()
 
 
 def client_config(args):
     config = {"bootstrap_servers": args.bootstrap, "request_timeout_ms": 30000}
-    if args.mechanism:
+    if args.mechanism == "OAUTHBEARER":
+        config.update(
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="OAUTHBEARER",
+            sasl_oauth_token_provider=FileToken(args.token_file),
+        )
+    elif args.mechanism:
         config.update(
             security_protocol="SASL_PLAINTEXT",
             sasl_mechanism=args.mechanism,
@@ -35,6 +55,7 @@ def main():
     parser.add_argument("--mechanism")
     parser.add_argument("--username")
     parser.add_argument("--password")
+    parser.add_argument("--token-file")
     args = parser.parse_args()
     config = client_config(args)
     try:

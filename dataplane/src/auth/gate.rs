@@ -107,6 +107,7 @@ impl<'a> ConnAuth<'a> {
                     name: "ANONYMOUS".into(),
                     mechanism: "ANONYMOUS",
                     verified_by_gateway: false,
+                    scope: None,
                 });
                 self.state = State::Authenticated;
                 Ok(Gate::Forward)
@@ -248,6 +249,7 @@ impl<'a> ConnAuth<'a> {
                 name,
                 mechanism,
                 verified_by_gateway: false,
+                scope: None,
             });
         }
     }

@@ -48,21 +48,19 @@ pub struct ClientAuth {
     lifetimes: Vec<(&'static str, Duration)>,
     /// Salts answers for users that do not exist, so that they look like
     /// the answers for users that do (see `terminate`).
-    decoy_key: [u8; 16],
+    decoy_key: Vec<u8>,
 }
 
 impl ClientAuth {
     pub fn compile(schemes: &[VirtualAuthentication], logins: Option<Arc<ClientLogins>>) -> Self {
-        let mut decoy_key = [0u8; 16];
-        // Without randomness the decoy salts are merely predictable; the
-        // logins themselves stay as safe.
-        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut decoy_key);
+        let logins = logins.unwrap_or_default();
+        let decoy_key = decoy_key(&logins);
         ClientAuth {
             anonymous: schemes.contains(&VirtualAuthentication::Anonymous),
             client_certificate: schemes.contains(&VirtualAuthentication::ClientCertificate),
             mediation: schemes.iter().find_map(VirtualAuthentication::mediation),
             mechanisms: schemes.iter().filter_map(|s| s.mechanism()).collect(),
-            logins: logins.unwrap_or_default(),
+            logins,
             lifetimes: (schemes.iter())
                 .filter_map(|s| Some((s.mechanism()?, s.session_lifetime_ms()?)))
                 .map(|(m, ms)| (m, Duration::from_millis(ms)))
@@ -100,6 +98,23 @@ impl ClientAuth {
     }
 }
 
+/// A key only the holder of the verifiers can compute, the same on every
+/// shard, at every epoch and on every node with this configuration: an
+/// unknown user's decoy salt is then as stable as a real one, and asking
+/// twice (or another node) does not give the user away.
+fn decoy_key(logins: &ClientLogins) -> Vec<u8> {
+    let mut verifiers: Vec<_> = logins.scram.iter().collect();
+    verifiers.sort_by_key(|((algorithm, user), _)| (algorithm.mechanism(), user.as_str()));
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(b"sluice scram decoy");
+    for ((_, user), verifier) in verifiers {
+        context.update(user.as_bytes());
+        context.update(&verifier.stored_key);
+        context.update(&verifier.server_key);
+    }
+    context.finish().as_ref().to_vec()
+}
+
 /// Who a connection's client is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -109,6 +124,8 @@ pub struct Principal {
     /// The gateway checked the credential itself; otherwise the broker
     /// did (passthrough), and `name` is what the client claimed.
     pub verified_by_gateway: bool,
+    /// A token's scopes (its `claims_mapping.scope` claim), for policies.
+    pub scope: Option<String>,
 }
 
 /// What a connection knows about its client's identity: written by the

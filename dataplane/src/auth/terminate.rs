@@ -76,6 +76,7 @@ fn plain(auth: &ClientAuth, bytes: &[u8]) -> Checked {
         name: user,
         mechanism: MECHANISM,
         verified_by_gateway: true,
+        scope: None,
     };
     Checked::LoggedIn(principal, Vec::new(), None)
 }
@@ -116,6 +117,7 @@ fn oauth_bearer(auth: &ClientAuth, bytes: &[u8]) -> Checked {
                 name: claims.principal,
                 mechanism: MECHANISM,
                 verified_by_gateway: true,
+                scope: claims.scope,
             };
             Checked::LoggedIn(principal, Vec::new(), Some(left))
         }
@@ -132,6 +134,7 @@ pub fn scram_final(pending: &ScramPending, bytes: &[u8]) -> Checked {
                 name: user,
                 mechanism: pending.mechanism,
                 verified_by_gateway: true,
+                scope: None,
             },
             message,
             None,

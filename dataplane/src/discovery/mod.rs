@@ -235,27 +235,8 @@ fn discover(
 /// The backend's credential, its secret read now (from the environment
 /// or a file) so a rotated secret is used at the next refresh.
 fn backend_login(backend: &BackendCluster) -> Result<Option<BackendLogin>, FetchError> {
-    use cp_sync::config::BackendAuthentication;
-    let resolve = |password: &cp_sync::secret::SecretRef| {
-        (password.resolve(&|name| std::env::var(name).ok()))
-            .map_err(|e| FetchError::Credentials(format!("password: {e}")))
-    };
-    Ok(match &backend.authentication {
-        BackendAuthentication::Anonymous => None,
-        BackendAuthentication::SaslPlain { username, password } => Some(BackendLogin::Plain {
-            username: username.clone(),
-            password: resolve(password)?,
-        }),
-        BackendAuthentication::SaslScram {
-            algorithm,
-            username,
-            password,
-        } => Some(BackendLogin::Scram {
-            algorithm: *algorithm,
-            username: username.clone(),
-            password: resolve(password)?,
-        }),
-    })
+    BackendLogin::resolve(&backend.authentication, &|name| std::env::var(name).ok())
+        .map_err(|e| FetchError::Credentials(format!("password: {e}")))
 }
 
 fn build_topology(

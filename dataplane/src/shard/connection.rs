@@ -132,6 +132,7 @@ async fn connection(
                 name,
                 mechanism: "MTLS",
                 verified_by_gateway: true,
+                scope: None,
             });
         }
     }

@@ -1,7 +1,8 @@
 //! OAUTHBEARER terminated by sluice: tokens signed by keys of a JWKS file,
 //! checked for signature, expiry, issuer and audience; Kafka's Java client
-//! logs in with a token it reads from a file; every bad token is refused
-//! with its reason logged; a new key in the JWKS is used after a reload.
+//! and kafka-python log in with a token they read from a file; every bad
+//! token is refused with its reason logged; a new key in the JWKS is used
+//! after a reload.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,10 +14,10 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use sluice_test_support::jwt::{claims, jwks, SigningKey};
-use sluice_test_support::kafka::tool_with_jvm_opts;
+use sluice_test_support::kafka::kafka_python_round_trip;
 
 use super::support::raw::RawConn;
-use super::{gateway, Env};
+use super::{gateway, java_round_trip_with, Env};
 
 const ISSUER: &str = "https://issuer.sluice.test";
 const WAIT: Duration = Duration::from_secs(30);
@@ -59,32 +60,8 @@ fn java_round_trip(env: &Env, bootstrap: &str, token_file: &Path) {
          sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
     );
     std::fs::write(&props, text).expect("write client properties");
-    let props = props.display().to_string();
     let jvm = format!("-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={url}");
-    let common = [
-        "--bootstrap-server",
-        bootstrap,
-        "--topic",
-        "oauth",
-        "--command-config",
-        &props,
-    ];
-    let produced = tool_with_jvm_opts("kafka-console-producer", &common, Some("o1\no2\n"), &jvm);
-    assert!(produced.status.success(), "{produced:?}");
-    let mut args = common.to_vec();
-    args.extend([
-        "--from-beginning",
-        "--max-messages",
-        "2",
-        "--timeout-ms",
-        "60000",
-    ]);
-    let consumed = tool_with_jvm_opts("kafka-console-consumer", &args, None, &jvm);
-    assert_eq!(
-        String::from_utf8_lossy(&consumed.stdout),
-        "o1\no2\n",
-        "{consumed:?}"
-    );
+    java_round_trip_with(bootstrap, "oauth", &props.display().to_string(), &jvm);
 }
 
 pub fn tokens_are_checked_by_sluice(env: &Env) {
@@ -103,6 +80,13 @@ pub fn tokens_are_checked_by_sluice(env: &Env) {
     .unwrap();
     java_round_trip(env, &bootstrap, &token_file);
     gw.wait_log_line(&["connection closed", "principal=\"olivia\""], WAIT);
+    let login = Some(("OAUTHBEARER", token_file.to_str().unwrap_or_default(), ""));
+    let read = kafka_python_round_trip(&bootstrap, "oauth-py", 2, login);
+    assert_eq!(
+        read.as_deref(),
+        Ok("kp-0\nkp-1\n"),
+        "kafka-python with a token"
+    );
 
     let stranger = SigningKey::es256("k2");
     let impostor = SigningKey::es256("k1");

@@ -167,7 +167,8 @@ fn feed(child: &mut Child, stdin: Option<&str>) {
 /// A produce and read-back round trip of `count` records with kafka-python
 /// (`deploy/clients/kafka_python_roundtrip.py`, run by kafka-local.sh with
 /// the client it installs), optionally logging in as
-/// `(mechanism, user, password)`. The values read back on success.
+/// `(mechanism, user, password)`, or `("OAUTHBEARER", token_file, _)`. The
+/// values read back on success.
 pub fn kafka_python_round_trip(
     bootstrap: &str,
     topic: &str,

@@ -349,3 +349,45 @@ fn without_a_lifetime_a_second_login_is_a_protocol_error() {
         assert!(matches!(rig.ended(), Err(ConnError::SaslState(_))));
     });
 }
+
+/// The salt a server-first message gives `user` on a fresh connection of a
+/// virtual cluster compiled from `logins`.
+fn salt_for(logins: &Arc<ClientLogins>, user: &str) -> String {
+    let mut salt = None;
+    let logins = logins.clone();
+    let user = user.to_owned();
+    on_executor_with(
+        move || {
+            let world = World {
+                auth: ClientAuth::compile(&[scram_scheme()], Some(logins)),
+                ..World::default()
+            };
+            let mut rig = world.rig(limits());
+            rig.client_sends(&handshake(1, "SCRAM-SHA-512"));
+            rig.client_received();
+            let client = ClientFirst::new(ScramAlgorithm::Sha512, &user, "nonce");
+            rig.client_sends(&authenticate(2, &client.message()));
+            let first = authenticate_answer(&rig.client_received(), 2);
+            let text = String::from_utf8(first.auth_bytes.to_vec()).unwrap();
+            text.split(',')
+                .find(|f| f.starts_with("s="))
+                .unwrap()
+                .to_owned()
+        },
+        &mut salt,
+    );
+    salt.expect("the test ran")
+}
+
+#[test]
+fn an_unknown_users_salt_is_as_stable_as_a_real_one() {
+    let logins = logins();
+    let (once, again) = (salt_for(&logins, "nobody"), salt_for(&logins, "nobody"));
+    assert_eq!(once, again, "recompiled, the decoy salt changed");
+    assert_ne!(
+        salt_for(&logins, "somebody"),
+        once,
+        "one decoy salt for everyone"
+    );
+    assert_eq!(salt_for(&logins, "bob"), salt_for(&logins, "bob"));
+}

@@ -80,17 +80,6 @@ fn client_bytes_after_first_half(cut_through: usize, len: usize) -> usize {
     slot.expect("the test ran")
 }
 
-fn on_executor_with<T: Send + 'static>(
-    test: impl FnOnce() -> T + Send + 'static,
-    out: &mut Option<T>,
-) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    on_executor(move || {
-        let _ = tx.send(test());
-    });
-    *out = rx.try_recv().ok();
-}
-
 #[test]
 fn responses_from_the_cut_through_size_up_are_passed_on_while_they_arrive() {
     let threshold = 4096;

@@ -264,3 +264,15 @@ pub fn on_executor(test: impl FnOnce() + Send + 'static) {
         .expect("a glommio executor");
     executor.run(async move { test() });
 }
+
+/// [`on_executor`] for a test body that returns a value.
+pub fn on_executor_with<T: Send + 'static>(
+    test: impl FnOnce() -> T + Send + 'static,
+    out: &mut Option<T>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    on_executor(move || {
+        let _ = tx.send(test());
+    });
+    *out = rx.try_recv().ok();
+}
