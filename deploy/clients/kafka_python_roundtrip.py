@@ -7,10 +7,13 @@ and librdkafka), logging in with SASL when asked.
         [--mechanism OAUTHBEARER --token-file FILE]
 
 Prints the values read back, one per line, and exits 0; on any error it
-prints the error to stderr and exits 1.
+prints the error to stderr and exits 1. SLUICE_KAFKA_PYTHON_DEBUG=1 logs
+the client's every step to stderr.
 """
 
 import argparse
+import logging
+import os
 import sys
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -57,6 +60,8 @@ def main():
     parser.add_argument("--password")
     parser.add_argument("--token-file")
     args = parser.parse_args()
+    if os.environ.get("SLUICE_KAFKA_PYTHON_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     config = client_config(args)
     try:
         producer = KafkaProducer(acks="all", **config)

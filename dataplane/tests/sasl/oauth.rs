@@ -82,10 +82,12 @@ pub fn tokens_are_checked_by_sluice(env: &Env) {
     gw.wait_log_line(&["connection closed", "principal=\"olivia\""], WAIT);
     let login = Some(("OAUTHBEARER", token_file.to_str().unwrap_or_default(), ""));
     let read = kafka_python_round_trip(&bootstrap, "oauth-py", 2, login);
+    let log = gw.logs();
+    let tail: Vec<&str> = log.lines().rev().take(12).collect();
     assert_eq!(
         read.as_deref(),
         Ok("kp-0\nkp-1\n"),
-        "kafka-python with a token"
+        "kafka-python: {tail:#?}"
     );
 
     let stranger = SigningKey::es256("k2");

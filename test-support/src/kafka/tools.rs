@@ -180,15 +180,15 @@ pub fn kafka_python_round_trip(
     command.arg("python").arg(script);
     command.args(["--bootstrap", bootstrap, "--topic", topic]);
     command.args(["--count", &count.to_string()]);
-    if let Some((mechanism, user, password)) = login {
-        command.args([
-            "--mechanism",
-            mechanism,
-            "--username",
-            user,
-            "--password",
-            password,
-        ]);
+    match login {
+        Some(("OAUTHBEARER", token_file, _)) => {
+            command.args(["--mechanism", "OAUTHBEARER", "--token-file", token_file]);
+        }
+        Some((mechanism, user, password)) => {
+            let login = ["--mechanism", mechanism, "--username", user];
+            command.args(login).args(["--password", password]);
+        }
+        None => {}
     }
     let out = command.output().expect("run kafka-local.sh python");
     match out.status.success() {
