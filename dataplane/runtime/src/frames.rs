@@ -100,6 +100,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
     }
 
+    /// The largest frame taken, length prefix included.
+    pub fn max_frame(&self) -> usize {
+        self.limits.max_frame
+    }
+
+    /// Changes the largest frame taken from the next frame on: a client
+    /// that has not logged in may send less than one that has.
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.limits.max_frame = max_frame;
+    }
+
     /// Reserves frames from a budget and reports started frames.
     pub fn with_hooks(mut self, hooks: ReadHooks) -> Self {
         self.hooks = Some(hooks);

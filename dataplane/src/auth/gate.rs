@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use cp_sync::config::Mediation;
+use cp_sync::oauth::{bearer_token, claimed_subject};
 use sluice_wire::api_key::{API_VERSIONS, SASL_AUTHENTICATE, SASL_HANDSHAKE};
 use sluice_wire::header::RequestHeader;
 use sluice_wire::sasl::{self, authenticate_bytes, handshake_mechanism};
@@ -19,7 +20,7 @@ use crate::metrics::Meter;
 /// The largest request taken before a login, like Kafka's
 /// `sasl.server.max.receive.size`: a client that has not logged in cannot
 /// make the gateway hold more.
-const MAX_LOGIN_REQUEST: usize = 512 * 1024;
+pub const MAX_LOGIN_REQUEST: usize = 512 * 1024;
 
 /// What to do with one request.
 pub enum Gate {
@@ -242,6 +243,7 @@ impl<'a> ConnAuth<'a> {
         };
         let name = match mechanism {
             "PLAIN" => sasl::parse_plain(bytes).ok().map(|m| m.username.to_owned()),
+            "OAUTHBEARER" => bearer_token(bytes).and_then(claimed_subject),
             _ => sasl::scram_username(bytes).ok(),
         };
         if let Some(name) = name {

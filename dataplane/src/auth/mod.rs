@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use cp_sync::config::{Mediation, VirtualAuthentication};
 use cp_sync::credentials::ClientLogins;
 
-pub use gate::{ConnAuth, Gate};
+pub use gate::{ConnAuth, Gate, MAX_LOGIN_REQUEST};
 
 /// Why a connection's login ends it.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use sluice_wire::api_key::API_VERSIONS;
 use sluice_wire::header::RequestHeader;
 
 use super::{upstream, ShardContext};
-use crate::auth::{ConnAuth, Gate};
+use crate::auth::{ConnAuth, Gate, MAX_LOGIN_REQUEST};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
 use crate::proxy::{request_header, ConnClock, ConnError, ConnStats};
@@ -38,13 +38,33 @@ pub struct LoginIo<'a, R, W> {
 pub async fn log_client_in<R, W>(
     ctx: &ShardContext,
     route: &ConnRoute,
-    io: LoginIo<'_, R, W>,
+    mut io: LoginIo<'_, R, W>,
 ) -> Result<LoginPhase, ConnError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let mut auth = ConnAuth::new(&route.cluster.auth, &io.stats.session, io.meter);
+    // A frame longer than a login can be is refused by its length, before
+    // it is read.
+    let normal = io.requests_in.max_frame();
+    io.requests_in
+        .set_max_frame(normal.min(4 + MAX_LOGIN_REQUEST));
+    let phase = answer_until_logged_in(ctx, route, &mut io, &mut auth).await;
+    io.requests_in.set_max_frame(normal);
+    phase
+}
+
+async fn answer_until_logged_in<R, W>(
+    ctx: &ShardContext,
+    route: &ConnRoute,
+    io: &mut LoginIo<'_, R, W>,
+    auth: &mut ConnAuth<'_>,
+) -> Result<LoginPhase, ConnError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     loop {
         io.clock.reading(true);
         let gone = io.requests_in.wait_for_frame().await;

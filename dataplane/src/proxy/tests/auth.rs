@@ -391,3 +391,36 @@ fn an_unknown_users_salt_is_as_stable_as_a_real_one() {
     );
     assert_eq!(salt_for(&logins, "bob"), salt_for(&logins, "bob"));
 }
+
+#[test]
+fn passthrough_oauth_notes_the_subject_the_token_claims() {
+    use cp_sync::config::{Jwks, OauthBearer};
+    use sluice_test_support::jwt::{claims, SigningKey};
+    on_executor(|| {
+        let scheme = VirtualAuthentication::OauthBearer(OauthBearer {
+            mediation: Mediation::Passthrough,
+            jwks: Jwks {
+                endpoint: "/unused".into(),
+            },
+            validate: Default::default(),
+            claims_mapping: Default::default(),
+            session_lifetime_ms: None,
+        });
+        let world = world(&[scheme]);
+        let mut rig = world.rig(limits());
+        let token = SigningKey::es256("k").sign(&claims("carol", "https://i", "kafka", 60));
+        let message = format!("n,,\u{1}auth=Bearer {token}\u{1}\u{1}");
+        let sent = [
+            handshake(1, "OAUTHBEARER"),
+            authenticate(2, message.as_bytes()),
+        ]
+        .concat();
+        rig.client_sends(&sent);
+        assert_eq!(rig.broker_received(), sent, "the broker checks the token");
+        let principal = world.stats.session.principal().unwrap();
+        assert_eq!(
+            (principal.name.as_str(), principal.verified_by_gateway),
+            ("carol", false)
+        );
+    });
+}
