@@ -87,9 +87,15 @@ pub fn logins_that_fail_are_contained(env: &Env) {
 
     let mut oversized = RawConn::connect(&bootstrap);
     assert_eq!(handshake(&mut oversized, "PLAIN"), 0);
-    let token = Bytes::from(vec![b'x'; 1024 * 1024]);
-    let login = SaslAuthenticateRequest::default().with_auth_bytes(token);
-    oversized.send(ApiKey::SaslAuthenticate, 1, &login);
+    // SaslAuthenticate v1 declaring a 1 MiB token: sluice refuses it by
+    // its length and may close while the rest is still being written.
+    let token_len: i32 = 1024 * 1024;
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&(10 + 4 + token_len).to_be_bytes());
+    frame.extend_from_slice(&[0, 36, 0, 1, 0, 0, 0, 9, 0xff, 0xff]);
+    frame.extend_from_slice(&token_len.to_be_bytes());
+    frame.resize(frame.len() + token_len as usize, b'x');
+    let _ = std::io::Write::write_all(&mut oversized.stream, &frame);
     assert!(oversized.closed_by_peer());
 
     // The truncated message and the oversized one (refused by its length
