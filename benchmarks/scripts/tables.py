@@ -368,7 +368,9 @@ def auth(results):
         f"| logins ({m['login_threads']} loops of connect, log in, close) | logins/s | logins per sluice CPU-second |",
         "|---|---|---|",
     ]
-    for kind, label in (("plain", "PLAIN, terminated"), ("scram-sha512", "SCRAM-SHA-512, terminated, 4096 iterations")):
+    kinds = (("plain", "PLAIN, terminated"), ("scram-sha512", "SCRAM-SHA-512, terminated, 4096 iterations"),
+             ("oauthbearer", "OAUTHBEARER, terminated, RS256 token (2048-bit key)"))
+    for kind, label in kinds:
         runs = [load(os.path.join(results, n)) for n in sorted(os.listdir(results))
                 if n.startswith(f"logins-{kind}-") and n.endswith(".json")]
         rate = fig_of([x["logins_per_sec"] for x in runs])

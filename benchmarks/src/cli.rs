@@ -520,6 +520,7 @@ pub enum Mechanism {
     Plain,
     ScramSha256,
     ScramSha512,
+    Oauthbearer,
 }
 
 impl Mechanism {
@@ -528,6 +529,7 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha512 => "SCRAM-SHA-512",
+            Mechanism::Oauthbearer => "OAUTHBEARER",
         }
     }
 }
@@ -539,10 +541,14 @@ pub struct LoginsArgs {
     pub bootstrap: String,
     #[arg(long, value_enum)]
     pub mechanism: Mechanism,
-    #[arg(long)]
+    /// For PLAIN and SCRAM.
+    #[arg(long, default_value = "")]
     pub username: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     pub password: String,
+    /// For OAUTHBEARER: a file holding the bearer token (a JWT).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
     /// Concurrent login loops.
     #[arg(long, value_name = "N", default_value = "4", value_parser = parse_positive)]
     pub threads: usize,

@@ -37,13 +37,15 @@ pub struct LoginsResult {
 }
 
 pub fn run(args: &LoginsArgs) -> Result<(), BenchError> {
+    let secret = secret(args)?;
+    let secret = secret.as_str();
     let cpu = |pid| procfs::cpu_seconds(pid).map_err(|e| BenchError::Io(e.to_string()));
     let cpu_before = args.pid.map(cpu).transpose()?;
     let started = Instant::now();
     let until = started + args.duration;
     let counts: Vec<(u64, u64)> = std::thread::scope(|scope| {
         let loops: Vec<_> = (0..args.threads)
-            .map(|_| scope.spawn(|| login_loop(args, until)))
+            .map(|_| scope.spawn(|| login_loop(args, secret, until)))
             .collect();
         loops
             .into_iter()
@@ -78,12 +80,25 @@ pub fn run(args: &LoginsArgs) -> Result<(), BenchError> {
     }
 }
 
+/// The password, or for OAUTHBEARER the token read from its file.
+fn secret(args: &LoginsArgs) -> Result<String, BenchError> {
+    match (args.mechanism, &args.token_file) {
+        (Mechanism::Oauthbearer, Some(path)) => std::fs::read_to_string(path)
+            .map(|t| t.trim().to_owned())
+            .map_err(|e| BenchError::Usage(format!("{}: {e}", path.display()))),
+        (Mechanism::Oauthbearer, None) => {
+            Err(BenchError::Usage("OAUTHBEARER needs --token-file".into()))
+        }
+        _ => Ok(args.password.clone()),
+    }
+}
+
 /// (succeeded, failed) logins of one loop.
-fn login_loop(args: &LoginsArgs, until: Instant) -> (u64, u64) {
+fn login_loop(args: &LoginsArgs, secret: &str, until: Instant) -> (u64, u64) {
     let mut cache = SaltedCache::default();
     let (mut ok, mut failed) = (0, 0);
     while Instant::now() < until {
-        match login_once(args, &mut cache) {
+        match login_once(args, secret, &mut cache) {
             Ok(()) => ok += 1,
             Err(_) => failed += 1,
         }
@@ -91,7 +106,7 @@ fn login_loop(args: &LoginsArgs, until: Instant) -> (u64, u64) {
     (ok, failed)
 }
 
-fn login_once(args: &LoginsArgs, cache: &mut SaltedCache) -> Result<(), BenchError> {
+fn login_once(args: &LoginsArgs, secret: &str, cache: &mut SaltedCache) -> Result<(), BenchError> {
     let mut conn = BlockingConn::connect(&args.bootstrap)?;
     let mechanism = args.mechanism.name();
     let handshake =
@@ -101,7 +116,12 @@ fn login_once(args: &LoginsArgs, cache: &mut SaltedCache) -> Result<(), BenchErr
     refused(answer.error_code)?;
     let algorithm = match args.mechanism {
         Mechanism::Plain => {
-            let message = format!("\0{}\0{}", args.username, args.password);
+            let message = format!("\0{}\0{secret}", args.username);
+            authenticate(&mut conn, message.into_bytes())?;
+            return Ok(());
+        }
+        Mechanism::Oauthbearer => {
+            let message = format!("n,,\u{1}auth=Bearer {secret}\u{1}\u{1}");
             authenticate(&mut conn, message.into_bytes())?;
             return Ok(());
         }
@@ -112,7 +132,7 @@ fn login_once(args: &LoginsArgs, cache: &mut SaltedCache) -> Result<(), BenchErr
         cp_sync::scram::new_nonce().ok_or_else(|| BenchError::Io("no random nonce".into()))?;
     let first = ClientFirst::new(algorithm, &args.username, &nonce);
     let server_first = authenticate(&mut conn, first.message())?;
-    let (proof, last) = (first.answer_cached(&server_first, &args.password, cache))
+    let (proof, last) = (first.answer_cached(&server_first, secret, cache))
         .map_err(|e| BenchError::Io(e.to_string()))?;
     let server_final = authenticate(&mut conn, proof)?;
     last.check(&server_final)
