@@ -162,7 +162,15 @@ install_kcat() {
 
 install_python_client() {
   rm -rf "$PYTHON_ENV"
-  python3 -m venv "$PYTHON_ENV" || die "python3 -m venv failed (install python3-venv)"
+  if ! python3 -m venv "$PYTHON_ENV" >/dev/null 2>&1; then
+    # Debian ships venv apart from python3.
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    command -v apt-get >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq python3-venv >/dev/null 2>&1
+    rm -rf "$PYTHON_ENV"
+    python3 -m venv "$PYTHON_ENV" || die "python3 -m venv failed (install python3-venv)"
+  fi
   if ! "$PYTHON_ENV/bin/pip" install -q "kafka-python==$KAFKA_PYTHON_VERSION" >"$PYTHON_ENV/pip.log" 2>&1; then
     tail -n 20 "$PYTHON_ENV/pip.log" >&2
     die "pip install kafka-python==$KAFKA_PYTHON_VERSION failed (log: $PYTHON_ENV/pip.log)"

@@ -263,6 +263,19 @@ def idle_connections(results):
                            "requested": r["connections_requested"]})
 
 
+def per_cpu_second(rounds):
+    """MB/s per CPU-second of the target, and its CPU busy share, of compare rounds."""
+    per_core = fig_of([
+        x["summary"]["mb_per_sec"] * x["summary"]["duration_s"] / x["target_cpu_seconds"]
+        if x.get("target_cpu_seconds") else None for x in rounds
+    ])
+    busy = fig_of([
+        x["target_cpu_seconds"] / x["summary"]["duration_s"] if x.get("target_cpu_seconds") is not None else None
+        for x in rounds
+    ])
+    return per_core, busy
+
+
 def tls(results):
     m, line = meta_line(results)
     lines = [
@@ -283,14 +296,7 @@ def tls(results):
         base = None
         for t in r["targets"]:
             f = t["figures"]
-            per_core = fig_of([
-                x["summary"]["mb_per_sec"] * x["summary"]["duration_s"] / x["target_cpu_seconds"]
-                if x.get("target_cpu_seconds") else None for x in t["rounds"]
-            ])
-            busy = fig_of([
-                x["target_cpu_seconds"] / x["summary"]["duration_s"] if x.get("target_cpu_seconds") is not None else None
-                for x in t["rounds"]
-            ])
+            per_core, busy = per_cpu_second(t["rounds"])
             mb = f.get("mb_per_sec", {}).get("median")
             if base is None:
                 base = (mb, per_core["median"] if per_core else None)
@@ -349,10 +355,7 @@ def auth(results):
     base = None
     for t in r["targets"]:
         f = t["figures"]
-        per_core = fig_of([
-            x["summary"]["mb_per_sec"] * x["summary"]["duration_s"] / x["target_cpu_seconds"]
-            if x.get("target_cpu_seconds") else None for x in t["rounds"]
-        ])
+        per_core, _ = per_cpu_second(t["rounds"])
         mb = f.get("mb_per_sec", {}).get("median")
         if base is None:
             base = (mb, per_core["median"] if per_core else None)

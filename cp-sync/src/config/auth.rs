@@ -55,8 +55,8 @@ const VIRTUAL_TYPES: &[&str] = &[
     "client_certificate",
     "sasl_plain",
     "sasl_scram",
+    "oauth_bearer",
 ];
-const RESERVED_VIRTUAL_TYPES: &[&str] = &["oauth_bearer"];
 
 /// `anonymous`, `sasl_plain {username, password}` or `sasl_scram
 /// {algorithm, username, password}`; a bad one reads as anonymous, with
@@ -159,11 +159,6 @@ pub(super) fn virtual_scheme(
             check_oauth(&oauth, at, errors);
             Some(VirtualAuthentication::OauthBearer(oauth))
         }
-        _ if RESERVED_VIRTUAL_TYPES.contains(&tag.as_str()) => {
-            let message = format!("authentication type {tag} is not supported yet");
-            errors.push(at.key("type"), message);
-            None
-        }
         _ => {
             let message = unknown_type_message("authentication", &tag, VIRTUAL_TYPES);
             errors.push(at.key("type"), message);
@@ -208,7 +203,22 @@ fn check_principals<'a>(
 /// when they are passed through.
 fn check_oauth(oauth: &OauthBearer, at: &DocPath, errors: &mut ErrorList) {
     check_lifetime(oauth.mediation, oauth.session_lifetime_ms, at, errors);
-    let endpoint = &oauth.jwks.endpoint;
+    let Some(jwks) = &oauth.jwks else {
+        if oauth.mediation == Mediation::Terminate {
+            errors.push(
+                at.key("jwks"),
+                "terminate needs the keys to check tokens with",
+            );
+        }
+        return;
+    };
+    if oauth.mediation == Mediation::Passthrough {
+        errors.push(
+            at.key("jwks"),
+            "the broker checks passed-through tokens; jwks is for mediation: terminate",
+        );
+    }
+    let endpoint = &jwks.endpoint;
     let at = at.key("jwks").key("endpoint");
     if endpoint.starts_with("https://") || endpoint.starts_with("http://") {
         errors.push(

@@ -76,7 +76,9 @@ pub enum VirtualAuthentication {
 #[serde(deny_unknown_fields)]
 pub struct OauthBearer {
     pub mediation: Mediation,
-    pub jwks: Jwks,
+    /// Required with `terminate`; the broker has its own with `passthrough`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
     #[serde(default)]
     pub validate: TokenChecks,
     #[serde(default)]

@@ -129,6 +129,11 @@ pub struct PumpLimits {
     pub auth_failure_delay: Duration,
 }
 
+/// Adds `n` bytes to one of a connection's counters.
+pub fn add(counter: &Cell<u64>, n: usize) {
+    counter.set(counter.get() + n as u64);
+}
+
 /// Byte and request counts of one connection, and the requests it still
 /// owes a response for (given back to the shard if the connection dies).
 #[derive(Default)]

@@ -21,6 +21,7 @@ use std::cell::Cell;
 use futures_lite::{future, AsyncRead, AsyncWrite};
 
 pub use clock::{ClientTimeouts, ConnClock, Expiry};
+pub use env::add;
 pub use env::{ConnEnv, ConnStats, PolicySource, PumpLimits, ShardConns};
 pub use error::{Chain, ConnError};
 pub use pump::request_header;

@@ -5,7 +5,6 @@
 //! it answers through the in-flight FIFO, inspected only when its api can
 //! carry broker addresses, and rewritten only when it does.
 
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -23,7 +22,7 @@ use tracing::{debug, trace, warn};
 
 use super::batch::Batch;
 use super::cut_through::{forward_large, LargeResponse};
-use super::env::{ConnEnv, PolicyView};
+use super::env::{add, ConnEnv, PolicyView};
 use super::error::ConnError;
 use super::fifo::{FifoReceiver, FifoSender, Slot};
 use crate::auth::{ConnAuth, Gate};
@@ -479,8 +478,4 @@ fn frame_of(body: &Bytes) -> Bytes {
     out.extend_from_slice(&(body.len() as i32).to_be_bytes());
     out.extend_from_slice(body);
     out.freeze()
-}
-
-fn add(counter: &Cell<u64>, n: usize) {
-    counter.set(counter.get() + n as u64);
 }

@@ -13,7 +13,7 @@ use super::{upstream, ShardContext};
 use crate::auth::{ConnAuth, Gate, MAX_LOGIN_REQUEST};
 use crate::metrics::labels::CloseReason;
 use crate::metrics::Meter;
-use crate::proxy::{request_header, ConnClock, ConnError, ConnStats};
+use crate::proxy::{add, request_header, ConnClock, ConnError, ConnStats};
 use crate::routing::ConnRoute;
 
 /// How the login phase ended.
@@ -117,10 +117,6 @@ fn take_frame<R: AsyncRead + Unpin>(
     stats.requests.set(stats.requests.get() + 1);
     add(&stats.bytes_from_client, frame.len());
     Ok(())
-}
-
-fn add(counter: &std::cell::Cell<u64>, n: usize) {
-    counter.set(counter.get() + n as u64);
 }
 
 /// The broker's ApiVersions as discovery learned them, at the client's

@@ -128,6 +128,9 @@ fn scheme_errors_name_their_field() {
         ("[{type: client_certificate}, {type: sasl_plain, mediation: passthrough}]", at.to_owned(), "cannot be combined with mediation: passthrough"),
         ("[{type: sasl_plain, mediation: passthrough, session_lifetime_ms: 5000}]", format!("{at}[0].session_lifetime_ms"), "the broker sets"),
         ("[{type: sasl_plain, mediation: terminate, session_lifetime_ms: 10, principals: [{username: a, password: b}]}]", format!("{at}[0].session_lifetime_ms"), "between 1000"),
+        ("[{type: oauth_bearer, mediation: terminate}]", format!("{at}[0].jwks"), "terminate needs the keys"),
+        ("[{type: oauth_bearer, mediation: passthrough, jwks: {endpoint: /k.json}}]", format!("{at}[0].jwks"), "the broker checks"),
+        ("[{type: kerberos}]", format!("{at}[0].type"), "oauth_bearer"),
         ("[{type: sasl_plain, mediation: passthrough}, {type: sasl_scram, algorithm: sha256, mediation: terminate, principals: [{username: a, salt: c2FsdA==, iterations: 4096, stored_key: x, server_key: y}]}]", at.to_owned(), "not both"),
     ];
     for (schemes, path, fragment) in cases {

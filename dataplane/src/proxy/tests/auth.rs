@@ -394,14 +394,12 @@ fn an_unknown_users_salt_is_as_stable_as_a_real_one() {
 
 #[test]
 fn passthrough_oauth_notes_the_subject_the_token_claims() {
-    use cp_sync::config::{Jwks, OauthBearer};
+    use cp_sync::config::OauthBearer;
     use sluice_test_support::jwt::{claims, SigningKey};
     on_executor(|| {
         let scheme = VirtualAuthentication::OauthBearer(OauthBearer {
             mediation: Mediation::Passthrough,
-            jwks: Jwks {
-                endpoint: "/unused".into(),
-            },
+            jwks: None,
             validate: Default::default(),
             claims_mapping: Default::default(),
             session_lifetime_ms: None,
